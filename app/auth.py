@@ -1,0 +1,104 @@
+"""Who is calling, and what they may do: the one place for both.
+
+A bearer token belongs to a user (the caller acts as that user, with the user's role) or to an
+integration of a team (no user, no role). PERMISSIONS is the SPEC's permission table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+from app.errors import AppError, ErrorCode
+from app.teams.models import Role
+
+TOKEN_PREFIX = "sb_"
+
+
+class Permission(str, Enum):
+    VIEW_SELF = "VIEW_SELF"
+    READ_ACCOUNT_STATUS = "READ_ACCOUNT_STATUS"
+    MANAGE_ACCOUNT_STATUS = "MANAGE_ACCOUNT_STATUS"  # pause, unpause, mass end
+    READ_AUDIT_LOG = "READ_AUDIT_LOG"
+    MANAGE_MISSING_REPS = "MANAGE_MISSING_REPS"  # read and act on missing reps
+    MANAGE_TEAM = "MANAGE_TEAM"  # e.g. set the Default Rep
+    INGEST_LEADS = "INGEST_LEADS"  # ingest leads, post inbound lead messages
+
+
+_EVERY_ROLE = frozenset(Role)
+
+USER_PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW_SELF: _EVERY_ROLE,
+    Permission.READ_ACCOUNT_STATUS: _EVERY_ROLE,
+    Permission.MANAGE_ACCOUNT_STATUS: frozenset({Role.ADMIN, Role.TEAM_LEADER}),
+    Permission.READ_AUDIT_LOG: frozenset({Role.ADMIN, Role.TEAM_LEADER, Role.MANAGER}),
+    Permission.MANAGE_MISSING_REPS: frozenset({Role.ADMIN, Role.MANAGER}),
+    Permission.MANAGE_TEAM: frozenset({Role.ADMIN}),
+    Permission.INGEST_LEADS: frozenset(),
+}
+INTEGRATION_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST_LEADS})
+
+
+@dataclass(frozen=True)
+class Caller:
+    team_id: int
+    token_id: int
+    user_id: int | None  # None: an integration token
+    role: Role | None
+
+    @property
+    def is_integration(self) -> bool:
+        return self.user_id is None
+
+    def may(self, permission: Permission) -> bool:
+        if self.is_integration:
+            return permission in INTEGRATION_PERMISSIONS
+        return self.role in USER_PERMISSIONS[permission]
+
+
+def authorize(caller: Caller | None, permission: Permission, *, auth_error: str | None = None) -> Caller:
+    """The one permission check: UNAUTHENTICATED without a valid token, FORBIDDEN without the right."""
+    if caller is None:
+        raise AppError(
+            ErrorCode.UNAUTHENTICATED,
+            auth_error or "Send a valid API token as 'Authorization: Bearer <token>'.",
+        )
+    if not caller.may(permission):
+        who = "An integration token" if caller.is_integration else f"The {caller.role.value} role"
+        raise AppError(ErrorCode.FORBIDDEN, f"{who} is not allowed to do this.")
+    return caller
+
+
+def new_token_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def bearer_secret(authorization: str | None) -> str | None:
+    """The token from an 'Authorization: Bearer <token>' value (the prefix is optional on ws)."""
+    if not authorization:
+        return None
+    scheme, _, rest = authorization.strip().partition(" ")
+    if rest and scheme.lower() == "bearer":
+        return rest.strip() or None
+    return authorization.strip() if not rest else None
+
+
+async def resolve_caller(authorization: str | None) -> tuple[Caller | None, str | None]:
+    """(caller, None) for a valid token; (None, why) otherwise."""
+    from app.teams import service as teams
+
+    secret = bearer_secret(authorization)
+    if secret is None:
+        if authorization:
+            return None, "The Authorization header must be 'Bearer <token>'."
+        return None, None
+    caller = await teams.caller_for_token_hash(hash_token(secret))
+    if caller is None:
+        return None, "The API token is invalid or has been revoked."
+    return caller, None

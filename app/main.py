@@ -1,0 +1,91 @@
+"""The Starlette application: routes, GraphQL over HTTP and websockets, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from app import db
+from app.auth import resolve_caller
+from app.broadcast import EventBus, set_bus
+from app.gql import Context
+from app.logs import RequestIdMiddleware
+from app.schema import schema
+from app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class SwitchboardGraphQL(GraphQL):
+    async def get_context(self, request, response=None) -> Context:
+        context = Context(request=request, response=response)
+        if request.scope["type"] == "http":
+            context.caller, context.auth_error = await resolve_caller(
+                request.headers.get("authorization")
+            )
+        return context
+
+    async def on_ws_connect(self, context: Context):
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        caller, error = await resolve_caller(authorization)
+        if caller is None:
+            # Closes the socket with 4403 Forbidden.
+            raise ConnectionRejectionError({"message": error or "Send Authorization in connection_init."})
+        context.caller = caller
+        return None
+
+
+async def healthz(_: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+async def readyz(_: Request) -> JSONResponse:
+    ready = await db.is_ready()
+    return JSONResponse({"database": "ok" if ready else "unreachable"}, status_code=200 if ready else 503)
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Starlette:
+    """The app; `database_url` overrides settings (already resolved, migrations applied)."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        url = database_url or db.resolve_database_url(settings.database_url, settings.data_dir)
+        if database_url is None:
+            await db.apply_migrations(url)
+        await db.init_orm(url)
+        bus = EventBus(settings.broadcast_url)
+        await bus.start()
+        set_bus(bus)
+        try:
+            yield
+        finally:
+            set_bus(None)
+            await bus.stop()
+            await db.close_orm()
+
+    graphql = SwitchboardGraphQL(
+        schema,
+        graphql_ide="graphiql",
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+    )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,46 @@
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class MissingRepStatus(str, Enum):
+    MISSING = "MISSING"
+    IGNORED = "IGNORED"
+    RESOLVED = "RESOLVED"
+
+
+class MissingRepResolution(str, Enum):
+    ADDED_AS_USER = "ADDED_AS_USER"
+    MAPPED_TO_USER = "MAPPED_TO_USER"
+
+
+class MissingRep(Model):
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "switchboard.Team", related_name=False, on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    normalized_name = fields.CharField(max_length=200)
+    email = fields.CharField(max_length=320, null=True)
+    date_found = fields.DatetimeField(auto_now_add=True)
+    leads_originally_assigned = fields.IntField(default=0)
+    status = fields.CharEnumField(MissingRepStatus, max_length=16, default=MissingRepStatus.MISSING)
+    resolution = fields.CharEnumField(MissingRepResolution, max_length=16, null=True)
+    resolved_user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    resolved_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    resolved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "missing_rep"
+        unique_together = (("team", "normalized_name"),)
+        # One per sort order of the Missing Reps screen; id breaks ties for keyset paging.
+        indexes = (
+            ("team_id", "status", "normalized_name", "id"),
+            ("team_id", "status", "date_found", "id"),
+            ("team_id", "status", "leads_originally_assigned", "id"),
+        )

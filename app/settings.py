@@ -1,0 +1,47 @@
+"""Every setting, read once from the environment (and an optional `.env`)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgres://user:pass@host:port/db). Unset: embedded PostgreSQL.",
+    )
+    data_dir: Path = Field(
+        default=Path(".switchboard"),
+        description="Where the embedded PostgreSQL keeps its data folder.",
+    )
+    broadcast_url: str = Field(
+        default="memory://",
+        description="memory:// (one process) or redis://host:port/db (across processes).",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    run_workers: bool = Field(
+        default=True,
+        description="Run background workers inside the API process as well.",
+    )
+    smtp_host: str | None = Field(default=None, description="Unset: emails are logged, not sent.")
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_start_tls: bool = False
+    smtp_from: str = "Switchboard <no-reply@switchboard.local>"
+    mass_end_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to open cross-origin websockets (JSON list).",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,96 @@
+"""GraphQL for teams and users: `viewer`, the User and Team types, setting the Default Rep."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.auth import Permission
+from app.gql import AppInfo, loader, parse_id
+from app.teams import service
+from app.teams.models import Role
+
+RoleEnum = strawberry.enum(Role, name="Role", description="A user's role in the team.")
+
+
+@strawberry.type(name="Team")
+class TeamType:
+    id: strawberry.ID
+    name: str
+    default_rep_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_record(cls, team: service.TeamRecord) -> TeamType:
+        return cls(id=strawberry.ID(str(team.id)), name=team.name, default_rep_id=team.default_rep_id)
+
+    @strawberry.field(description="Receives the leads whose rep is not a user here.")
+    async def default_rep(self, info: AppInfo) -> UserType | None:
+        if self.default_rep_id is None:
+            return None
+        return await load_user(info, int(self.id), self.default_rep_id)
+
+
+@strawberry.type(name="User")
+class UserType:
+    id: strawberry.ID
+    name: str
+    email: str | None
+    phone: str | None
+    role: RoleEnum
+    team_id: strawberry.Private[int]
+
+    @classmethod
+    def from_record(cls, user: service.UserRecord) -> UserType:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            name=user.name,
+            email=user.email,
+            phone=user.phone,
+            role=user.role,
+            team_id=user.team_id,
+        )
+
+    @strawberry.field(description="Names under which integrations know this user.")
+    async def aliases(self, info: AppInfo) -> list[str]:
+        async def load(ids: list[int]) -> list[list[str]]:
+            found = await service.aliases_of_users(ids)
+            return [found[i] for i in ids]
+
+        return await loader(info, "user_aliases", load).load(int(self.id))
+
+    @strawberry.field
+    async def team(self, info: AppInfo) -> TeamType:
+        return TeamType.from_record(await service.get_team(self.team_id))
+
+
+async def load_user(info: AppInfo, team_id: int, user_id: int) -> UserType | None:
+    """A user of `team_id` through the request's loader (None if not in that team)."""
+
+    async def load(keys: list[tuple[int, int]]) -> list[UserType | None]:
+        by_team: dict[int, list[int]] = {}
+        for t, u in keys:
+            by_team.setdefault(t, []).append(u)
+        found = {
+            (t, uid): rec
+            for t, ids in by_team.items()
+            for uid, rec in (await service.users_by_ids(t, ids)).items()
+        }
+        return [UserType.from_record(found[k]) if k in found else None for k in keys]
+
+    return await loader(info, "users", load).load((team_id, user_id))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The user the API token belongs to.")
+    async def viewer(self, info: AppInfo) -> UserType:
+        caller = info.context.require(Permission.VIEW_SELF)
+        return UserType.from_record(await service.get_user(caller.team_id, caller.user_id))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Admin only: the user who receives leads of missing reps.")
+    async def set_default_rep(self, info: AppInfo, user_id: strawberry.ID) -> TeamType:
+        caller = info.context.require(Permission.MANAGE_TEAM)
+        team = await service.set_default_rep(caller.team_id, parse_id(user_id, "User"))
+        return TeamType.from_record(team)

@@ -1,0 +1,95 @@
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(str, Enum):
+    ADMIN = "ADMIN"
+    TEAM_LEADER = "TEAM_LEADER"
+    MANAGER = "MANAGER"
+    REP = "REP"
+
+
+class AccountState(str, Enum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+
+
+class Team(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    state = fields.CharEnumField(AccountState, max_length=16, default=AccountState.ACTIVE)
+    paused_at = fields.DatetimeField(null=True)
+    paused_by: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    pause_reason = fields.TextField(null=True)
+    default_rep: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "team"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "switchboard.Team", related_name="users", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    # app.validation.normalize_name(name): what rep resolution compares.
+    normalized_name = fields.CharField(max_length=200)
+    # Stored lower-cased, so the unique constraint is case-insensitive.
+    email = fields.CharField(max_length=320, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    role = fields.CharEnumField(Role, max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "app_user"
+        unique_together = (("team", "email"),)
+        indexes = (("team_id", "normalized_name"),)
+
+
+class UserAlias(Model):
+    """A name under which integrations know a user (Map to Rep adds one)."""
+
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "switchboard.Team", related_name=False, on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "switchboard.User", related_name="aliases", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    normalized_name = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user_alias"
+        unique_together = (("team", "normalized_name"),)
+
+
+class ApiToken(Model):
+    """A bearer token: a user's (acts as that user) or an integration's (user is NULL)."""
+
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "switchboard.Team", related_name=False, on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, null=True, on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    # sha256 of the secret: tokens are 256 random bits, so a slow hash adds nothing.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    scopes = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"

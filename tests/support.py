@@ -1,0 +1,156 @@
+"""Clients for the API under test (HTTP and websocket) and data factories."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import websockets
+
+from app.teams import service as teams
+from app.teams.models import Role
+
+WS_PROTOCOL = "graphql-transport-ws"
+LEGACY_WS_PROTOCOL = "graphql-ws"
+
+
+class Api:
+    """POSTs GraphQL over real HTTP; returns the decoded response body."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
+
+    async def __aenter__(self) -> Api:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.http.aclose()
+
+    async def __call__(
+        self, query: str, variables: dict | None = None, *, token: str | None = None, headers: dict | None = None
+    ) -> dict[str, Any]:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict | None = None, *, token: str | None = None) -> dict[str, Any]:
+        """The `data` of a call that must succeed."""
+        body = await self(query, variables, token=token)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def error_code(self, query: str, variables: dict | None = None, *, token: str | None = None) -> str:
+        """The `extensions.code` of a call that must fail."""
+        body = await self(query, variables, token=token)
+        assert body.get("errors"), f"expected an error, got {body}"
+        return body["errors"][0]["extensions"]["code"]
+
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/graphql"
+
+
+class Subscription:
+    """A graphql-transport-ws connection: connect, subscribe, read events."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+
+    @classmethod
+    async def connect(cls, api: Api, token: str | None) -> Subscription:
+        ws = await websockets.connect(api.ws_url(), subprotocols=[WS_PROTOCOL])
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert ack["type"] == "connection_ack", ack
+        return cls(ws)
+
+    async def subscribe(self, query: str, variables: dict | None = None) -> str:
+        op_id = uuid.uuid4().hex
+        await self.ws.send(
+            json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+        )
+        return op_id
+
+    async def next_message(self, timeout: float = 5) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if message["type"] == "ping":
+                await self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            return message
+
+    async def next_payload(self, timeout: float = 5) -> dict[str, Any]:
+        message = await self.next_message(timeout)
+        assert message["type"] == "next", message
+        return message["payload"]
+
+    async def assert_silent(self, seconds: float = 0.5) -> None:
+        try:
+            message = await asyncio.wait_for(self.ws.recv(), seconds)
+        except asyncio.TimeoutError:
+            return
+        raise AssertionError(f"expected no message, got {message}")
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+
+@dataclass
+class Member:
+    id: int
+    name: str
+    email: str | None
+    role: Role
+    token: str
+
+
+@dataclass
+class TeamFixture:
+    id: int
+    name: str
+    members: dict[Role, Member] = field(default_factory=dict)
+    integration_token: str = ""
+    default_rep: Member | None = None
+
+    def token(self, role: Role) -> str:
+        return self.members[role].token
+
+    def member(self, role: Role) -> Member:
+        return self.members[role]
+
+
+async def make_team(name: str | None = None, *, default_rep: bool = True) -> TeamFixture:
+    """A team with one user (and token) of each role, an integration token and a Default Rep."""
+    suffix = uuid.uuid4().hex[:6]
+    team = await teams.create_team(name or f"Team {suffix}")
+    fixture = TeamFixture(id=team.id, name=team.name)
+    for role in Role:
+        member = await make_member(team.id, f"{role.value.title().replace('_', ' ')} {suffix}", role)
+        fixture.members[role] = member
+    fixture.integration_token = await teams.create_token(team.id, user_id=None, name="integration")
+    if default_rep:
+        rep = await make_member(team.id, f"Default Rep {suffix}", Role.REP)
+        await teams.set_default_rep(team.id, rep.id)
+        fixture.default_rep = rep
+    return fixture
+
+
+async def make_member(team_id: int, name: str, role: Role = Role.REP, email: str | None = None) -> Member:
+    email = email or f"{uuid.uuid4().hex[:10]}@example.com"
+    user = await teams.create_user(team_id, name=name, role=role, email=email)
+    token = await teams.create_token(team_id, user_id=user.id, name="test")
+    return Member(id=user.id, name=user.name, email=user.email, role=role, token=token)
