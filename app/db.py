@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.context import TortoiseContext
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,9 @@ async def apply_migrations(database_url: str) -> None:
     lock_conn = await asyncpg.connect(**credentials_from_url(database_url))
     try:
         await lock_conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
-        await migrate(config=tortoise_config(database_url, pool_max=2))
-        await Tortoise.close_connections()
-        await Tortoise._reset_apps()
+        # An isolated context: migrating must not touch an ORM this process already serves.
+        async with TortoiseContext():
+            await migrate(config=tortoise_config(database_url, pool_max=2))
     finally:
         await lock_conn.close()
 

@@ -160,8 +160,8 @@ async def test_every_migration_applies_over_existing_rows(scratch_url):
     
 
     config = db.tortoise_config(scratch_url, pool_max=1)
-    await migrate(config=config, target=f"{db.APP_LABEL}.0001_initial")
-    await Tortoise.close_connections()
+    async with TortoiseContext():
+        await migrate(config=config, target=f"{db.APP_LABEL}.0001_initial")
     conn = await asyncpg.connect(**db.credentials_from_url(scratch_url))
     try:
         await conn.execute(SEED_ROWS)
