@@ -23,16 +23,19 @@ from redis import asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "switchboard:"
+DEFAULT_CHANNEL_PREFIX = "switchboard:"
 
 
 def team_channel(team_id: int, topic: str) -> str:
-    return f"{CHANNEL_PREFIX}team:{team_id}:{topic}"
+    return f"team:{team_id}:{topic}"
 
 
 class SupervisedRedisBackend(BroadcastBackend):
-    def __init__(self, url: str, *, retry_delay: float = 0.5, max_retry_delay: float = 5.0) -> None:
+    def __init__(
+        self, url: str, prefix: str, *, retry_delay: float = 0.5, max_retry_delay: float = 5.0
+    ) -> None:
         self._url = url
+        self._prefix = prefix
         self._publisher = aioredis.Redis.from_url(url)
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._subscribed = asyncio.Event()
@@ -71,7 +74,7 @@ class SupervisedRedisBackend(BroadcastBackend):
             client = aioredis.Redis.from_url(self._url)
             pubsub = client.pubsub()
             try:
-                await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                await pubsub.psubscribe(f"{self._prefix}*")
                 async for message in pubsub.listen():
                     if message["type"] == "psubscribe":
                         self._subscribed.set()
@@ -97,12 +100,16 @@ class SupervisedRedisBackend(BroadcastBackend):
 
 
 class EventBus:
-    """Publish JSON payloads on channels; subscribe to one channel as an async iterator."""
+    """Publish JSON payloads on channels; subscribe to one channel as an async iterator.
 
-    def __init__(self, url: str) -> None:
+    Every channel name is prefixed, so environments can share one Redis without hearing each other.
+    """
+
+    def __init__(self, url: str, prefix: str = DEFAULT_CHANNEL_PREFIX) -> None:
+        self.prefix = prefix
         scheme = urlparse(url).scheme
         if scheme in ("redis", "rediss"):
-            self._broadcast = Broadcast(backend=SupervisedRedisBackend(url))
+            self._broadcast = Broadcast(backend=SupervisedRedisBackend(url, prefix))
         elif scheme == "memory":
             self._broadcast = Broadcast(url)
         else:
@@ -115,12 +122,16 @@ class EventBus:
     async def stop(self) -> None:
         await self._broadcast.disconnect()
 
+    def subscriber_count(self, channel: str) -> int:
+        """Local subscribers of `channel` in this process."""
+        return len(self._broadcast._subscribers.get(self.prefix + channel, ()))
+
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
-        await self._broadcast.publish(channel, json.dumps(payload, default=str))
+        await self._broadcast.publish(self.prefix + channel, json.dumps(payload, default=str))
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        async with self._broadcast.subscribe(channel) as subscriber:
+        async with self._broadcast.subscribe(self.prefix + channel) as subscriber:
 
             async def payloads() -> AsyncIterator[dict[str, Any]]:
                 async for event in subscriber:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from tortoise.transactions import in_transaction
-
-from app.leads.models import Conversation, Lead
+from app.leads.service import LeadData, ingest_leads
 from app.teams import service as teams
 from app.teams.models import Role
 
@@ -36,18 +34,19 @@ async def seed_demo() -> dict:
     await teams.set_default_rep(team.id, default_rep["id"])
     integration_token = await teams.create_token(team.id, user_id=None, name="demo integration")
 
-    async with in_transaction():
-        for n in range(1, DEMO_LEADS + 1):
-            owner = users[n % len(users)]
-            lead = await Lead.create(
-                team_id=team.id,
-                external_id=f"demo-{n}",
-                name=f"Lead {n}",
-                email=f"lead{n}@customer.example",
-                rep_name=owner["name"],
-                assigned_user_id=owner["id"],
-            )
-            await Conversation.create(team_id=team.id, lead_id=lead.id)
+    # Leads arrive as an integration would send them: most name a user, some name reps who are
+    # not users here (they show up as Missing Reps).
+    rep_names = [u["name"] for u in users[:4]] + ["Stephen Smith", "Jo Missing"]
+    leads = [
+        LeadData(
+            external_id=f"demo-{n}",
+            name=f"Lead {n}",
+            email=f"lead{n}@customer.example",
+            rep_name=rep_names[n % len(rep_names)],
+        )
+        for n in range(1, DEMO_LEADS + 1)
+    ]
+    await ingest_leads(team.id, leads)
     log.info("seeded demo team %s (%s) with %d leads", team.name, team.id, DEMO_LEADS)
     return {
         "team": {"id": team.id, "name": team.name},

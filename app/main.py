@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         if database_url is None:
             await db.apply_migrations(url)
         await db.init_orm(url)
-        bus = EventBus(settings.broadcast_url)
+        bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
         await bus.start()
         set_bus(bus)
         try:

@@ -3,9 +3,14 @@
 from strawberry.tools import merge_types
 
 from app.gql import AppSchema, MaskUnexpectedErrors
+from app.leads import graphql as leads
+from app.missing_reps import graphql as missing_reps
 from app.teams import graphql as teams
 
 Query = merge_types("Query", (teams.Query,))
-Mutation = merge_types("Mutation", (teams.Mutation,))
+Mutation = merge_types("Mutation", (teams.Mutation, leads.Mutation))
+Subscription = merge_types("Subscription", (missing_reps.Subscription,))
 
-schema = AppSchema(query=Query, mutation=Mutation, extensions=[MaskUnexpectedErrors])
+schema = AppSchema(
+    query=Query, mutation=Mutation, subscription=Subscription, extensions=[MaskUnexpectedErrors]
+)

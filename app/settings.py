@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         default="memory://",
         description="memory:// (one process) or redis://host:port/db (across processes).",
     )
+    broadcast_channel_prefix: str = Field(
+        default="switchboard:",
+        description="Prefix of every pub/sub channel: lets environments share one Redis.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -23,6 +23,9 @@ from app.settings import Settings
 from tests.support import Api
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Parallel test sessions may share one Redis: each hears only its own channels.
+CHANNEL_PREFIX = f"switchboard-test-{uuid.uuid4().hex[:8]}:"
+os.environ["BROADCAST_CHANNEL_PREFIX"] = CHANNEL_PREFIX
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +67,7 @@ async def database_url(server_url_base: str):
 @pytest.fixture(scope="session")
 async def server(database_url: str):
     """The app served by uvicorn on a free loopback port, in the test event loop."""
-    app = create_app(Settings(broadcast_url="memory://"), database_url=database_url)
+    app = create_app(Settings(broadcast_url="memory://"), database_url=database_url)  # prefix from env
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

@@ -92,6 +92,13 @@ class Subscription:
         assert message["type"] == "next", message
         return message["payload"]
 
+    async def next_error_code(self, timeout: float = 5) -> str:
+        """The code of the error that ends a refused subscription (sent as `next` with errors)."""
+        message = await self.next_message(timeout)
+        errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
+        assert message["type"] in ("next", "error") and errors, message
+        return errors[0]["extensions"]["code"]
+
     async def assert_silent(self, seconds: float = 0.5) -> None:
         try:
             message = await asyncio.wait_for(self.ws.recv(), seconds)
@@ -154,3 +161,40 @@ async def make_member(team_id: int, name: str, role: Role = Role.REP, email: str
     user = await teams.create_user(team_id, name=name, role=role, email=email)
     token = await teams.create_token(team_id, user_id=user.id, name="test")
     return Member(id=user.id, name=user.name, email=user.email, role=role, token=token)
+
+
+async def wait_for_subscribers(channel: str, count: int = 1, timeout: float = 5) -> None:
+    """Waits until the in-process server has `count` live subscriptions on `channel`."""
+    from app.broadcast import bus
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while bus().subscriber_count(channel) < count:
+        if loop.time() > deadline:
+            raise AssertionError(f"no subscriber on {channel} after {timeout}s")
+        await asyncio.sleep(0.01)
+
+
+INGEST = """
+mutation($leads: [LeadInput!]!) {
+  ingestLeads(leads: $leads) {
+    createdCount updatedCount rejectedCount
+    results {
+      index externalId created
+      lead { id externalId status name email phone repName assignedUser { id name } missingRep { id name status leadsOriginallyAssigned } }
+      error { code message field }
+    }
+  }
+}
+"""
+
+
+def lead_input(external_id: str, rep_name: str | None = None, rep_email: str | None = None, **fields) -> dict:
+    data = {"externalId": external_id, "email": fields.pop("email", f"{external_id}@lead.example"), **fields}
+    if rep_name is not None or rep_email is not None:
+        data["rep"] = {"name": rep_name, "email": rep_email}
+    return data
+
+
+async def ingest(api: Api, team: TeamFixture, leads: list[dict]) -> dict:
+    return (await api.data(INGEST, {"leads": leads}, token=team.integration_token))["ingestLeads"]

@@ -7,11 +7,12 @@ import pytest
 from redis import asyncio as aioredis
 
 from app.broadcast import EventBus, team_channel
+from tests.conftest import CHANNEL_PREFIX
 
 
 @pytest.fixture
 async def bus(broadcast_url):
-    bus = EventBus(broadcast_url)
+    bus = EventBus(broadcast_url, CHANNEL_PREFIX)
     await bus.start()
     yield bus
     await bus.stop()
@@ -39,7 +40,7 @@ async def test_other_channels_are_not_delivered(bus):
 
 async def test_redis_delivers_between_two_processes_worth_of_buses(redis_url):
     """Two buses = two processes: what one publishes, the other's subscribers get."""
-    publisher, listener = EventBus(redis_url), EventBus(redis_url)
+    publisher, listener = EventBus(redis_url, CHANNEL_PREFIX), EventBus(redis_url, CHANNEL_PREFIX)
     await publisher.start()
     await listener.start()
     try:
@@ -53,7 +54,7 @@ async def test_redis_delivers_between_two_processes_worth_of_buses(redis_url):
 
 
 async def test_redis_listener_reconnects_after_its_connection_is_killed(redis_url):
-    bus = EventBus(redis_url)
+    bus = EventBus(redis_url, CHANNEL_PREFIX)
     await bus.start()
     admin = aioredis.Redis.from_url(redis_url)
     try:

@@ -1,0 +1,54 @@
+"""The audit log: every pause, unpause, mass end and missing-rep action, recorded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from app.audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    team_id: int
+    actor_id: int | None
+    action: str
+    details: dict[str, Any]
+    created_at: datetime
+
+
+async def record(
+    team_id: int,
+    actor_id: int | None,
+    action: str,
+    details: dict[str, Any] | None = None,
+    *,
+    connection: BaseDBAsyncClient | None = None,
+) -> None:
+    """Writes an audit event; pass the action's transaction so both commit or neither does."""
+    await AuditEvent.create(
+        team_id=team_id, actor_id=actor_id, action=action, details=details or {}, using_db=connection
+    )
+
+
+def _record(event: AuditEvent) -> AuditRecord:
+    return AuditRecord(
+        id=event.id,
+        team_id=event.team_id,
+        actor_id=event.actor_id,
+        action=event.action,
+        details=event.details,
+        created_at=event.created_at,
+    )
+
+
+async def events_of_team(team_id: int, *, limit: int, before_id: int | None = None) -> list[AuditRecord]:
+    """Newest first; page with the id of the last event seen."""
+    query = AuditEvent.filter(team_id=team_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return [_record(e) for e in await query.order_by("-id").limit(limit)]

@@ -1,0 +1,158 @@
+"""GraphQL for leads: `ingestLeads` for integrations, the Lead type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.auth import Permission
+from app.gql import AppInfo, loader
+from app.leads import service
+from app.leads.models import LeadStatus
+from app.teams.graphql import UserType, load_user
+
+if TYPE_CHECKING:
+    from app.missing_reps.graphql import MissingRepType
+
+LeadStatusEnum = strawberry.enum(LeadStatus, name="LeadStatus")
+
+
+@strawberry.input(description="The rep a lead is assigned to in the CRM; any field may be absent.")
+class AssignedRepInput:
+    name: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+
+
+@strawberry.input
+class LeadInput:
+    external_id: str = strawberry.field(description="The lead's id in the integration: re-sending it updates the lead.")
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = strawberry.field(default=None, description="Any format; stored as E.164 (national numbers: US).")
+    rep: AssignedRepInput | None = None
+
+    def to_data(self) -> service.LeadData:
+        rep = self.rep or AssignedRepInput()
+        return service.LeadData(
+            external_id=self.external_id,
+            name=self.name,
+            email=self.email,
+            phone=self.phone,
+            rep_name=rep.name,
+            rep_email=rep.email,
+            rep_external_id=rep.external_id,
+        )
+
+
+@strawberry.type(name="Lead")
+class LeadType:
+    id: strawberry.ID
+    external_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    status: LeadStatusEnum
+    rep_name: str | None = strawberry.field(description="The rep's name as the integration sent it.")
+    rep_email: str | None
+    rep_external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    team_id: strawberry.Private[int]
+    assigned_user_id: strawberry.Private[int | None]
+    missing_rep_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_record(cls, lead: service.LeadRecord) -> LeadType:
+        return cls(
+            id=strawberry.ID(str(lead.id)),
+            external_id=lead.external_id,
+            name=lead.name,
+            email=lead.email,
+            phone=lead.phone,
+            status=lead.status,
+            rep_name=lead.rep_name,
+            rep_email=lead.rep_email,
+            rep_external_id=lead.rep_external_id,
+            created_at=lead.created_at,
+            updated_at=lead.updated_at,
+            team_id=lead.team_id,
+            assigned_user_id=lead.assigned_user_id,
+            missing_rep_id=lead.missing_rep_id,
+        )
+
+    @strawberry.field
+    async def assigned_user(self, info: AppInfo) -> UserType | None:
+        if self.assigned_user_id is None:
+            return None
+        return await load_user(info, self.team_id, self.assigned_user_id)
+
+    @strawberry.field(description="The missing rep this lead was detected under, if any.")
+    async def missing_rep(
+        self, info: AppInfo
+    ) -> Annotated["MissingRepType", strawberry.lazy("app.missing_reps.graphql")] | None:
+        from app.missing_reps import service as missing_reps
+        from app.missing_reps.graphql import MissingRepType
+
+        if self.missing_rep_id is None:
+            return None
+
+        async def load(ids: list[int]) -> list:
+            found = await missing_reps.missing_reps_by_ids(self.team_id, ids)
+            return [found.get(i) for i in ids]
+
+        rep = await loader(info, "missing_reps", load).load(self.missing_rep_id)
+        return MissingRepType.from_record(rep) if rep else None
+
+
+@strawberry.type
+class LeadError:
+    code: str
+    message: str
+    field: str | None
+
+
+@strawberry.type
+class IngestLeadResult:
+    index: int
+    external_id: str
+    created: bool = strawberry.field(description="True for a new lead, false for an update.")
+    lead: LeadType | None
+    error: LeadError | None
+
+
+@strawberry.type
+class IngestLeadsResult:
+    results: list[IngestLeadResult] = strawberry.field(description="One per input lead, in order.")
+    created_count: int
+    updated_count: int
+    rejected_count: int
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Integrations only: create or update up to 1,000 leads by external id.")
+    async def ingest_leads(self, info: AppInfo, leads: list[LeadInput]) -> IngestLeadsResult:
+        caller = info.context.require(Permission.INGEST_LEADS)
+        outcomes = await service.ingest_leads(caller.team_id, [lead.to_data() for lead in leads])
+        records = await service.leads_by_ids(caller.team_id, [o.lead_id for o in outcomes if o.lead_id])
+        results = [
+            IngestLeadResult(
+                index=o.index,
+                external_id=o.external_id,
+                created=o.created,
+                lead=LeadType.from_record(records[o.lead_id]) if o.lead_id else None,
+                error=LeadError(code=o.error.code.value, message=o.error.message, field=o.error.extensions.get("field"))
+                if o.error
+                else None,
+            )
+            for o in outcomes
+        ]
+        return IngestLeadsResult(
+            results=results,
+            created_count=sum(o.created for o in outcomes),
+            updated_count=sum(1 for o in outcomes if o.lead_id and not o.created),
+            rejected_count=sum(1 for o in outcomes if o.error),
+        )

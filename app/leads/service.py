@@ -1,0 +1,228 @@
+"""Leads: ingestion from integrations (idempotent, set-based) and reading leads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from app.account_status import service as account_status
+from app.errors import AppError, ErrorCode, bad_input
+from app.leads.models import Lead, LeadStatus
+from app.missing_reps import service as missing_reps
+from app.teams.rep_matching import RepRef, match_reps
+from app.validation import clean_email, clean_phone, normalize_name
+
+MAX_BATCH = 1000
+MAX_EXTERNAL_ID = 200
+
+
+@dataclass(frozen=True)
+class LeadData:
+    """One lead as an integration sends it (unvalidated)."""
+
+    external_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    rep_name: str | None = None
+    rep_email: str | None = None
+    rep_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    index: int
+    external_id: str
+    lead_id: int | None = None
+    created: bool = False
+    error: AppError | None = None
+
+
+@dataclass(frozen=True)
+class LeadRecord:
+    id: int
+    team_id: int
+    external_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    status: LeadStatus
+    rep_name: str | None
+    rep_email: str | None
+    rep_external_id: str | None
+    assigned_user_id: int | None
+    missing_rep_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class _CleanLead:
+    index: int
+    data: LeadData
+    rep: RepRef | None
+
+
+def _clean(index: int, raw: LeadData) -> _CleanLead:
+    external_id = (raw.external_id or "").strip()
+    if not external_id:
+        raise bad_input("externalId must not be empty.", field="externalId")
+    if len(external_id) > MAX_EXTERNAL_ID:
+        raise bad_input(f"externalId must be at most {MAX_EXTERNAL_ID} characters.", field="externalId")
+    email = clean_email(raw.email, field="email")
+    phone = clean_phone(raw.phone, field="phone")
+    if email is None and phone is None:
+        raise bad_input("A lead needs an email or a phone so the assistant can reach it.", field="email")
+    rep_email = clean_email(raw.rep_email, field="rep.email")
+    rep_name = " ".join((raw.rep_name or "").split())[:200] or None
+    if rep_name and not normalize_name(rep_name):
+        rep_name = None  # punctuation only: names nobody
+    rep = RepRef(name=rep_name or rep_email, email=rep_email) if (rep_name or rep_email) else None
+    name = " ".join((raw.name or "").split())[:200] or None
+    data = LeadData(
+        external_id=external_id,
+        name=name,
+        email=email,
+        phone=phone,
+        rep_name=rep_name,
+        rep_email=rep_email,
+        rep_external_id=(raw.rep_external_id or "").strip()[:200] or None,
+    )
+    return _CleanLead(index=index, data=data, rep=rep)
+
+
+_UPSERT_LEADS = """
+INSERT INTO lead (team_id, external_id, name, email, phone, status, rep_name, rep_email,
+                  rep_external_id, assigned_user_id, missing_rep_id, created_at, updated_at)
+SELECT $1, v.external_id, v.name, v.email, v.phone, 'NEW_LEAD', v.rep_name, v.rep_email,
+       v.rep_external_id, v.assigned_user_id, v.missing_rep_id, now(), now()
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+            $9::int[], $10::int[])
+     AS v(external_id, name, email, phone, rep_name, rep_email, rep_external_id,
+          assigned_user_id, missing_rep_id)
+ORDER BY v.external_id
+ON CONFLICT (team_id, external_id) DO UPDATE SET
+    name = EXCLUDED.name, email = EXCLUDED.email, phone = EXCLUDED.phone,
+    rep_name = EXCLUDED.rep_name, rep_email = EXCLUDED.rep_email,
+    rep_external_id = EXCLUDED.rep_external_id, assigned_user_id = EXCLUDED.assigned_user_id,
+    missing_rep_id = COALESCE(EXCLUDED.missing_rep_id, lead.missing_rep_id), updated_at = now()
+RETURNING id, external_id, (xmax = 0) AS inserted, missing_rep_id
+"""
+
+_START_CONVERSATIONS = """
+INSERT INTO conversation (team_id, lead_id, state, assistant_may_reply, created_at)
+SELECT $1, id, 'ACTIVE', true, now() FROM unnest($2::bigint[]) AS id
+"""
+
+
+async def ingest_leads(team_id: int, leads: list[LeadData]) -> list[IngestOutcome]:
+    """Creates or updates each lead (by external id), one outcome per input, in order.
+
+    Invalid leads are rejected one by one; the rest are written in one transaction of a few
+    set-based statements. A paused team refuses the whole batch (ACCOUNT_PAUSED).
+    """
+    if len(leads) > MAX_BATCH:
+        raise bad_input(f"A batch holds at most {MAX_BATCH} leads; this one has {len(leads)}.")
+    outcomes: dict[int, IngestOutcome] = {}
+    valid: list[_CleanLead] = []
+    first_index: dict[str, int] = {}
+    for index, raw in enumerate(leads):
+        try:
+            clean = _clean(index, raw)
+        except AppError as error:
+            outcomes[index] = IngestOutcome(index=index, external_id=raw.external_id, error=error)
+            continue
+        key = clean.data.external_id
+        if key in first_index:
+            outcomes[index] = IngestOutcome(
+                index=index,
+                external_id=key,
+                error=bad_input(f"externalId {key!r} already appears at index {first_index[key]} of this batch.", field="externalId"),
+            )
+            continue
+        first_index[key] = index
+        valid.append(clean)
+
+    new_rep_ids: list[int] = []
+    async with in_transaction() as conn:
+        gate = await account_status.lock_team_for_lead_creation(conn, team_id)
+        matches = await match_reps(conn, team_id, [c.rep for c in valid if c.rep])
+        if gate.default_rep_id is None:
+            still_valid = []
+            for c in valid:
+                if c.rep and matches[c.rep] is None:
+                    outcomes[c.index] = IngestOutcome(
+                        index=c.index,
+                        external_id=c.data.external_id,
+                        error=AppError(
+                            ErrorCode.CONFLICT,
+                            f"Rep {c.rep.name!r} is not a user of this team and the team has no Default Rep: "
+                            "an Admin must set one (setDefaultRep) before such leads can be ingested.",
+                        ),
+                    )
+                else:
+                    still_valid.append(c)
+            valid = still_valid
+        if valid:
+            unmatched = [c.rep for c in valid if c.rep and matches[c.rep] is None]
+            detected = await missing_reps.record_unmatched_reps(conn, team_id, unmatched)
+            rows = [_row_values(c, matches, detected, gate.default_rep_id) for c in valid]
+            written = await conn.execute_query_dict(_UPSERT_LEADS, [team_id, *map(list, zip(*rows))])
+            by_external = {r["external_id"]: r for r in written}
+            created_ids = [r["id"] for r in written if r["inserted"]]
+            if created_ids:
+                await conn.execute_query(_START_CONVERSATIONS, [team_id, created_ids])
+            await missing_reps.count_originally_assigned(
+                conn, Counter(r["missing_rep_id"] for r in written if r["inserted"] and r["missing_rep_id"])
+            )
+            new_rep_ids = [d.id for d in detected.values() if d.inserted]
+            for c in valid:
+                row = by_external[c.data.external_id]
+                outcomes[c.index] = IngestOutcome(
+                    index=c.index, external_id=c.data.external_id, lead_id=row["id"], created=row["inserted"]
+                )
+    await missing_reps.publish_detected(team_id, new_rep_ids)
+    return [outcomes[i] for i in range(len(leads))]
+
+
+def _row_values(c: _CleanLead, matches, detected, default_rep_id: int | None) -> tuple:
+    user_id = matches.get(c.rep) if c.rep else None
+    missing_rep_id = None
+    if c.rep and user_id is None:
+        missing_rep_id = detected[c.rep.normalized_name].id
+        user_id = default_rep_id
+    elif c.rep is None:
+        user_id = default_rep_id
+    d = c.data
+    return (d.external_id, d.name, d.email, d.phone, d.rep_name, d.rep_email, d.rep_external_id, user_id, missing_rep_id)
+
+
+def _record(lead: Lead) -> LeadRecord:
+    return LeadRecord(
+        id=lead.id,
+        team_id=lead.team_id,
+        external_id=lead.external_id,
+        name=lead.name,
+        email=lead.email,
+        phone=lead.phone,
+        status=lead.status,
+        rep_name=lead.rep_name,
+        rep_email=lead.rep_email,
+        rep_external_id=lead.rep_external_id,
+        assigned_user_id=lead.assigned_user_id,
+        missing_rep_id=lead.missing_rep_id,
+        created_at=lead.created_at,
+        updated_at=lead.updated_at,
+    )
+
+
+async def leads_by_ids(team_id: int, lead_ids: list[int]) -> dict[int, LeadRecord]:
+    return {lead.id: _record(lead) for lead in await Lead.filter(team_id=team_id, id__in=lead_ids)}
+
+
+async def get_lead(team_id: int, lead_id: int) -> LeadRecord | None:
+    lead = await Lead.get_or_none(team_id=team_id, id=lead_id)
+    return _record(lead) if lead else None
