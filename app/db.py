@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -29,6 +30,13 @@ MODEL_MODULES = [
 ]
 # Serialises `migrate` across processes (several API replicas starting at once).
 _MIGRATION_LOCK_KEY = 0x5B_0001
+
+
+class LockSpace(IntEnum):
+    """First key of two-key advisory locks (the second is usually a team id): one place for all."""
+
+    TEAM_LEAD_GATE = 1  # shared by lead creation, exclusive for pause / unpause
+
 _EMBEDDED_DATABASE = "switchboard"
 
 

@@ -2,14 +2,16 @@
 
 from strawberry.tools import merge_types
 
+from app.account_status import graphql as account_status
+from app.audit import graphql as audit
 from app.gql import AppSchema, MaskUnexpectedErrors
 from app.leads import graphql as leads
 from app.missing_reps import graphql as missing_reps
 from app.teams import graphql as teams
 
-Query = merge_types("Query", (teams.Query,))
-Mutation = merge_types("Mutation", (teams.Mutation, leads.Mutation))
-Subscription = merge_types("Subscription", (missing_reps.Subscription,))
+Query = merge_types("Query", (teams.Query, account_status.Query, audit.Query))
+Mutation = merge_types("Mutation", (teams.Mutation, leads.Mutation, account_status.Mutation))
+Subscription = merge_types("Subscription", (account_status.Subscription, missing_reps.Subscription))
 
 schema = AppSchema(
     query=Query, mutation=Mutation, subscription=Subscription, extensions=[MaskUnexpectedErrors]

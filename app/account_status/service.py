@@ -1,12 +1,67 @@
-"""Account Status: the team-wide kill switch."""
+"""Account Status: the team-wide kill switch (pause, unpause) and the gate lead creation passes.
+
+The guarantee: a lead is only created by a transaction that holds the team's lead gate (a
+PostgreSQL advisory lock, shared) and read the team ACTIVE after taking it. Pausing takes the
+gate exclusively, which waits for every such transaction to commit, and only then stamps
+paused_at (clock_timestamp) and commits. Hence every lead ever created for a team was written
+before its pause's paused_at, and a transaction that reaches the gate after a pause committed
+reads PAUSED and creates nothing.
+
+Why an advisory lock and not the team row (FOR SHARE against FOR UPDATE): new row-level sharers
+join existing ones without queueing, so under steady ingestion a pause starved (seen here: 8
+overlapping ingestion loops held it off indefinitely). The lock manager queues a new shared
+request behind a waiting exclusive one, so a pause waits at most for the batches already in flight.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
-from app.errors import AppError, ErrorCode, not_found
+from app import broadcast, db
+from app.audit import service as audit
+from app.errors import AppError, ErrorCode, bad_input, not_found
+from app.teams.models import AccountState
+
+CHANGED_TOPIC = "account_status_changed"
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class AccountStatusRecord:
+    team_id: int
+    state: AccountState
+    paused_at: datetime | None
+    paused_by_id: int | None
+    pause_reason: str | None
+
+    def to_payload(self) -> dict:
+        return {
+            "team_id": self.team_id,
+            "state": self.state.value,
+            "paused_at": self.paused_at.isoformat() if self.paused_at else None,
+            "paused_by_id": self.paused_by_id,
+            "pause_reason": self.pause_reason,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> AccountStatusRecord:
+        return cls(
+            team_id=payload["team_id"],
+            state=AccountState(payload["state"]),
+            paused_at=datetime.fromisoformat(payload["paused_at"]) if payload["paused_at"] else None,
+            paused_by_id=payload["paused_by_id"],
+            pause_reason=payload["pause_reason"],
+        )
+
+
+@dataclass(frozen=True)
+class ActivityCounts:
+    active_conversations: int
+    members_with_active_conversations: int
 
 
 @dataclass(frozen=True)
@@ -14,19 +69,102 @@ class LeadCreationGate:
     default_rep_id: int | None
 
 
+_STATUS_COLUMNS = "id AS team_id, state, paused_at, paused_by_id, pause_reason"
+
+
+def _status(row: dict) -> AccountStatusRecord:
+    return AccountStatusRecord(
+        team_id=row["team_id"],
+        state=AccountState(row["state"]),
+        paused_at=row["paused_at"],
+        paused_by_id=row["paused_by_id"],
+        pause_reason=row["pause_reason"],
+    )
+
+
+async def get_status(team_id: int) -> AccountStatusRecord:
+    rows = await db.connection().execute_query_dict(f"SELECT {_STATUS_COLUMNS} FROM team WHERE id = $1", [team_id])
+    if not rows:
+        raise not_found("Team")
+    return _status(rows[0])
+
+
+async def activity_counts(team_id: int) -> ActivityCounts:
+    """What a mass end would touch: active conversations and the members they belong to."""
+    rows = await db.connection().execute_query_dict(
+        """
+        SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
+        FROM conversation c JOIN lead l ON l.id = c.lead_id
+        WHERE c.team_id = $1 AND c.state = 'ACTIVE'
+        """,
+        [team_id],
+    )
+    return ActivityCounts(rows[0]["conversations"], rows[0]["members"])
+
+
+async def pause(team_id: int, actor_id: int, reason: str | None) -> AccountStatusRecord:
+    """Pauses the team; pausing a paused team changes nothing and returns its state."""
+    reason = " ".join((reason or "").split()) or None
+    if reason and len(reason) > MAX_REASON:
+        raise bad_input(f"reason must be at most {MAX_REASON} characters.", field="reason")
+    return await _change_state(
+        team_id,
+        actor_id,
+        target=AccountState.PAUSED,
+        assignments="paused_at = clock_timestamp(), paused_by_id = $3, pause_reason = $4",
+        params=[actor_id, reason],
+        audit_details={"reason": reason},
+    )
+
+
+async def unpause(team_id: int, actor_id: int) -> AccountStatusRecord:
+    """Unpauses the team; unpausing an active team changes nothing and returns its state."""
+    return await _change_state(
+        team_id,
+        actor_id,
+        target=AccountState.ACTIVE,
+        assignments="paused_at = NULL, paused_by_id = NULL, pause_reason = NULL",
+        params=[],
+        audit_details={},
+    )
+
+
+async def _change_state(
+    team_id: int, actor_id: int, *, target: AccountState, assignments: str, params: list, audit_details: dict
+) -> AccountStatusRecord:
+    async with in_transaction() as conn:
+        # The gate first: waits for lead-creating transactions in flight, so the clock_timestamp()
+        # below is taken after the last of them committed.
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [db.LockSpace.TEAM_LEAD_GATE, team_id])
+        locked = await conn.execute_query_dict(f"SELECT {_STATUS_COLUMNS} FROM team WHERE id = $1 FOR UPDATE", [team_id])
+        if not locked:
+            raise not_found("Team")
+        current = _status(locked[0])
+        if current.state == target:
+            return current
+        rows = await conn.execute_query_dict(
+            f"UPDATE team SET state = $2, {assignments} WHERE id = $1 RETURNING {_STATUS_COLUMNS}",
+            [team_id, target.value, *params],
+        )
+        changed = _status(rows[0])
+        action = "ACCOUNT_PAUSED" if target == AccountState.PAUSED else "ACCOUNT_UNPAUSED"
+        await audit.record(team_id, actor_id, action, audit_details, connection=conn)
+    await broadcast.publish(broadcast.team_channel(team_id, CHANGED_TOPIC), changed.to_payload())
+    return changed
+
+
 async def lock_team_for_lead_creation(conn: BaseDBAsyncClient, team_id: int) -> LeadCreationGate:
     """Refuses with ACCOUNT_PAUSED unless the team is active, and keeps it active until `conn` commits.
 
-    FOR SHARE conflicts with the UPDATE that pauses: a pause waits for lead-creating transactions
-    in flight, and a transaction that locks after a pause committed reads PAUSED. So no lead is
-    ever created after a pause commits. Batches do not block each other (shared locks).
+    Batches share the gate and do not block each other; a pause takes it exclusively.
     """
-    _, rows = await conn.execute_query(
-        "SELECT state, default_rep_id FROM team WHERE id = $1 FOR SHARE", [team_id]
-    )
+    await conn.execute_query("SELECT pg_advisory_xact_lock_shared($1, $2)", [db.LockSpace.TEAM_LEAD_GATE, team_id])
+    # Read after the lock is granted: READ COMMITTED gives this statement a snapshot that
+    # includes any pause committed while we waited.
+    rows = await conn.execute_query_dict("SELECT state, default_rep_id FROM team WHERE id = $1", [team_id])
     if not rows:
         raise not_found("Team")
-    if rows[0]["state"] != "ACTIVE":
+    if rows[0]["state"] != AccountState.ACTIVE.value:
         raise AppError(
             ErrorCode.ACCOUNT_PAUSED,
             "This team's account is paused: no lead can be created until an Admin or Team Leader unpauses it.",

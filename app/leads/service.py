@@ -94,11 +94,13 @@ def _clean(index: int, raw: LeadData) -> _CleanLead:
     return _CleanLead(index=index, data=data, rep=rep)
 
 
+# created_at is when the row was written (clock_timestamp), not when the transaction began:
+# the pause guarantee is stated, and tested, against it.
 _UPSERT_LEADS = """
 INSERT INTO lead (team_id, external_id, name, email, phone, status, rep_name, rep_email,
                   rep_external_id, assigned_user_id, missing_rep_id, created_at, updated_at)
 SELECT $1, v.external_id, v.name, v.email, v.phone, 'NEW_LEAD', v.rep_name, v.rep_email,
-       v.rep_external_id, v.assigned_user_id, v.missing_rep_id, now(), now()
+       v.rep_external_id, v.assigned_user_id, v.missing_rep_id, clock_timestamp(), clock_timestamp()
 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
             $9::int[], $10::int[])
      AS v(external_id, name, email, phone, rep_name, rep_email, rep_external_id,
@@ -114,7 +116,7 @@ RETURNING id, external_id, (xmax = 0) AS inserted, missing_rep_id
 
 _START_CONVERSATIONS = """
 INSERT INTO conversation (team_id, lead_id, state, assistant_may_reply, created_at)
-SELECT $1, id, 'ACTIVE', true, now() FROM unnest($2::bigint[]) AS id
+SELECT $1, id, 'ACTIVE', true, clock_timestamp() FROM unnest($2::bigint[]) AS id
 """
 
 

@@ -1,0 +1,93 @@
+"""GraphQL for Account Status: the status, pause / unpause, and its live stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from app import broadcast
+from app.account_status import service
+from app.auth import Permission
+from app.errors import require_confirmation
+from app.gql import AppInfo
+from app.teams.graphql import UserType, load_user
+from app.teams.models import AccountState
+
+AccountStateEnum = strawberry.enum(AccountState, name="AccountState")
+
+
+@strawberry.type(name="AccountStatus")
+class AccountStatusType:
+    state: AccountStateEnum
+    paused_at: datetime | None
+    pause_reason: str | None
+    team_id: strawberry.Private[int]
+    paused_by_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_record(cls, status: service.AccountStatusRecord) -> AccountStatusType:
+        return cls(
+            state=status.state,
+            paused_at=status.paused_at,
+            pause_reason=status.pause_reason,
+            team_id=status.team_id,
+            paused_by_id=status.paused_by_id,
+        )
+
+    @strawberry.field
+    async def paused_by(self, info: AppInfo) -> UserType | None:
+        if self.paused_by_id is None:
+            return None
+        return await load_user(info, self.team_id, self.paused_by_id)
+
+    @strawberry.field(description="Active conversations a mass end would end now.")
+    async def active_conversation_count(self, info: AppInfo) -> int:
+        return (await _counts(info, self.team_id)).active_conversations
+
+    @strawberry.field(description="Members those active conversations belong to.")
+    async def active_member_count(self, info: AppInfo) -> int:
+        return (await _counts(info, self.team_id)).members_with_active_conversations
+
+
+async def _counts(info: AppInfo, team_id: int) -> service.ActivityCounts:
+    # Both count fields come from one query per request.
+    key = f"activity_counts:{team_id}"
+    if key not in info.context.loaders:
+        info.context.loaders[key] = await service.activity_counts(team_id)
+    return info.context.loaders[key]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The team's account status (every member may read it).")
+    async def account_status(self, info: AppInfo) -> AccountStatusType:
+        caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
+        return AccountStatusType.from_record(await service.get_status(caller.team_id))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description='Admins and Team Leaders: stop all new leads. Type "CONFIRM".')
+    async def pause_account(self, info: AppInfo, confirmation: str, reason: str | None = None) -> AccountStatusType:
+        caller = info.context.require(Permission.MANAGE_ACCOUNT_STATUS)
+        require_confirmation(confirmation)
+        return AccountStatusType.from_record(await service.pause(caller.team_id, caller.user_id, reason))
+
+    @strawberry.mutation(description='Admins and Team Leaders: allow new leads again. Type "CONFIRM".')
+    async def unpause_account(self, info: AppInfo, confirmation: str) -> AccountStatusType:
+        caller = info.context.require(Permission.MANAGE_ACCOUNT_STATUS)
+        require_confirmation(confirmation)
+        return AccountStatusType.from_record(await service.unpause(caller.team_id, caller.user_id))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Each pause and unpause of the caller's team.")
+    async def account_status_changed(self, info: AppInfo) -> AsyncGenerator[AccountStatusType, None]:
+        caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
+        channel = broadcast.team_channel(caller.team_id, service.CHANGED_TOPIC)
+        async with broadcast.bus().subscribe(channel) as payloads:
+            async for payload in payloads:
+                yield AccountStatusType.from_record(service.AccountStatusRecord.from_payload(payload))

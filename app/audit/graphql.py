@@ -1,0 +1,75 @@
+"""GraphQL for the audit log: newest first, paged with cursors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.audit import service
+from app.auth import Permission
+from app.gql import AppInfo, decode_cursor, encode_cursor, page_size
+from app.teams.graphql import UserType, load_user
+
+
+@strawberry.type(name="AuditEvent")
+class AuditEventType:
+    id: strawberry.ID
+    action: str
+    details: JSON
+    created_at: datetime
+    team_id: strawberry.Private[int]
+    actor_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def actor(self, info: AppInfo) -> UserType | None:
+        if self.actor_id is None:
+            return None
+        return await load_user(info, self.team_id, self.actor_id)
+
+
+@strawberry.type
+class AuditEventEdge:
+    cursor: str
+    node: AuditEventType
+
+
+@strawberry.type
+class AuditPageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: AuditPageInfo
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The team's audit log, newest first (Admins, Team Leaders, Managers).")
+    async def audit_log(self, info: AppInfo, first: int | None = None, after: str | None = None) -> AuditEventConnection:
+        caller = info.context.require(Permission.READ_AUDIT_LOG)
+        limit = page_size(first)
+        before_id = decode_cursor(after, "audit")[0] if after else None
+        events = await service.events_of_team(caller.team_id, limit=limit + 1, before_id=before_id)
+        edges = [
+            AuditEventEdge(
+                cursor=encode_cursor("audit", e.id),
+                node=AuditEventType(
+                    id=strawberry.ID(str(e.id)),
+                    action=e.action,
+                    details=e.details,
+                    created_at=e.created_at,
+                    team_id=e.team_id,
+                    actor_id=e.actor_id,
+                ),
+            )
+            for e in events[:limit]
+        ]
+        return AuditEventConnection(
+            edges=edges,
+            page_info=AuditPageInfo(has_next_page=len(events) > limit, end_cursor=edges[-1].cursor if edges else None),
+        )
