@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         schema,
         graphql_ide="graphiql",
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+        # Browsers on other origins (the SPA, GraphiQL elsewhere) must be listed to open websockets.
+        allowed_origins=settings.allowed_origins,
     )
     return Starlette(
         routes=[

@@ -1,8 +1,11 @@
 """The HTTP surface: GraphiQL, health, readiness, error masking with a request id."""
 
+import pytest
+import websockets
+
 from app.teams import service as teams
 from app.teams.models import Role
-from tests.support import make_team
+from tests.support import WS_PROTOCOL, make_team
 
 
 async def test_graphiql_is_served_to_browsers(api):
@@ -48,3 +51,10 @@ async def test_expected_errors_keep_their_message_and_code(api):
 async def test_graphql_syntax_errors_are_reported_not_masked(api):
     body = await api("{ viewer { id ")
     assert "Syntax Error" in body["errors"][0]["message"]
+
+
+async def test_cross_origin_websockets_are_refused_unless_allowed(api, server):
+    """Browsers on other origins may not open subscriptions unless ALLOWED_ORIGINS lists them."""
+    with pytest.raises(websockets.InvalidStatus):
+        async with websockets.connect(api.ws_url(), subprotocols=[WS_PROTOCOL], origin="https://evil.example"):
+            pass
