@@ -77,7 +77,15 @@ def serve(
     asyncio.run(prepare())
     host, port = host or settings.host, port or settings.port
     log.info("GraphiQL at http://%s:%s/graphql", host, port)
-    uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_level=settings.log_level.lower())
+    # log_config=None: uvicorn logs through our stderr handler (its default sends access logs to
+    # stdout, which must carry only the demo JSON).
+    uvicorn.run(
+        create_app(settings, database_url=url),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+    )
 
 
 @cli.command()
