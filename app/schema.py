@@ -7,8 +7,8 @@ from app.leads import graphql as leads
 from app.missing_reps import graphql as missing_reps
 from app.teams import graphql as teams
 
-Query = merge_types("Query", (teams.Query,))
-Mutation = merge_types("Mutation", (teams.Mutation, leads.Mutation))
+Query = merge_types("Query", (teams.Query, missing_reps.Query))
+Mutation = merge_types("Mutation", (teams.Mutation, leads.Mutation, missing_reps.Mutation))
 Subscription = merge_types("Subscription", (missing_reps.Subscription,))
 
 schema = AppSchema(
