@@ -36,7 +36,7 @@ from app.missing_reps.models import MissingRep, MissingRepResolution, MissingRep
 from app.teams import service as teams
 from app.teams.models import Role
 from app.teams.rep_matching import RepRef
-from app.validation import clean_email, clean_name, clean_phone
+from app.validation import clean_email, clean_name, clean_phone, normalize_name
 
 log = logging.getLogger(__name__)
 
@@ -286,25 +286,28 @@ def encode_cursor(field: SortField, direction: SortDirection, rep: MissingRepRec
 
 def decode_cursor(cursor: str, field: SortField, direction: SortDirection) -> tuple[Any, int]:
     """The (sort key, id) a cursor points at; BAD_USER_INPUT for a cursor of another ordering."""
+    malformed = bad_input("after is not a cursor of the Missing Reps list: start again without it.", field="after")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_field, cursor_direction, key, rep_id = json.loads(raw)
-        if field is SortField.DATE_FOUND:
-            key = datetime.fromisoformat(key)
-        elif field is SortField.LEADS_ORIGINALLY_ASSIGNED and not isinstance(key, int):
-            raise TypeError(key)
-        elif field is SortField.NAME and not isinstance(key, str):
-            raise TypeError(key)
-        if not isinstance(rep_id, int):
-            raise TypeError(rep_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise bad_input("after is not a cursor of the Missing Reps list: start again without it.", field="after") from None
+        raise malformed from None
     if (cursor_field, cursor_direction) != (field.value, direction.value):
         raise bad_input(
             f"after is a cursor of the list ordered by {cursor_field} {cursor_direction}; this one is ordered by "
             f"{field.value} {direction.value}: start again without it.",
             field="after",
         )
+    expected_type = {SortField.NAME: str, SortField.DATE_FOUND: str, SortField.LEADS_ORIGINALLY_ASSIGNED: int}[field]
+    if type(key) is not expected_type or type(rep_id) is not int:
+        raise malformed
+    if not all(0 <= n < 2**31 for n in (rep_id, key) if type(n) is int):  # int columns
+        raise malformed
+    if field is SortField.DATE_FOUND:
+        try:
+            key = datetime.fromisoformat(key)
+        except ValueError:
+            raise malformed from None
     return key, rep_id
 
 
@@ -496,7 +499,9 @@ async def add_as_user(
             params=[MissingRepResolution.ADDED_AS_USER.value, None, actor_id],
         )
         user = await teams.create_user(team_id, name=name, role=Role.REP, email=email, phone=phone, connection=conn)
-        alias_added = await teams.add_alias(conn, team_id, user.id, rep.name)
+        alias_added = normalize_name(name) != rep.normalized_name and await teams.add_alias(
+            conn, team_id, user.id, rep.name
+        )
         await conn.execute_query("UPDATE missing_rep SET resolved_user_id = $2 WHERE id = $1", [rep_id, user.id])
         leads_to_move = await _count_leads_to_move(conn, team_id, rep_id, _leads_source(team.default_rep_id, user.id))
         await audit.record(
