@@ -374,7 +374,7 @@ async def suggested_matches(team_id: int, reps: list[MissingRepRecord]) -> dict[
         teams.CandidateQuery(
             key=rep_id,
             names=tuple(suggestions.name_variants(person)),
-            email_local_part=person.email.split("@", 1)[0].lower() if person.email else None,
+            email_local_parts=suggestions.email_searches(person),
         )
         for rep_id, person in people.items()
     ]

@@ -10,8 +10,9 @@ last name (the first and the last word):
                   ratio(a, b)² otherwise (rapidfuzz's normalised Indel similarity, squared:
                                one letter apart is a typo in "Stephan" but another person
                                in "Mark" / "Mary")
-    pair(a, b)  = (first(a, b) + ratio(last a, last b)) / 2, or ratio(a, b) when either name is
-                  one word
+    last(a, b)  = best ratio of one name's last word with a word after the other's first name
+                  (middle names, double-barrelled names: Kowalski ~ Kowalski-Brown)
+    pair(a, b)  = (first(a, b) + last(a, b)) / 2, or ratio(a, b) when either name is one word
     N = 0.9 * max(pair(rep, user), 0.95 * pair(rep with its last word first, user))
         + 0.1 * token_sort_ratio(rep, user)            (order swaps: "Smith Stephen")
     E = ratio of the email local parts, letters and digits only (0 unless both have an email)
@@ -89,10 +90,17 @@ def first_name_similarity(a: str, b: str) -> float:
     return _ratio(a, b) ** 2
 
 
+def _last_name_similarity(a: list[str], b: list[str]) -> float:
+    return max(
+        max(_ratio(a[-1], word) for word in b[1:]),
+        max(_ratio(word, b[-1]) for word in a[1:]),
+    )
+
+
 def _pair(a: list[str], b: list[str]) -> float:
     if len(a) < 2 or len(b) < 2:
         return _ratio(" ".join(a), " ".join(b))
-    return (first_name_similarity(a[0], b[0]) + _ratio(a[-1], b[-1])) / 2
+    return (first_name_similarity(a[0], b[0]) + _last_name_similarity(a, b)) / 2
 
 
 def name_score(a: str, b: str) -> float:
@@ -139,6 +147,15 @@ def name_variants(rep: Person) -> list[str]:
             if len(variants) >= MAX_VARIANTS:
                 break
     return variants
+
+
+def email_searches(rep: Person) -> tuple[str, ...]:
+    """What PostgreSQL looks for in users' emails: the rep's local part as sent and without its
+    punctuation ("r.jones" also finds "rjones@...")."""
+    if not rep.email or "@" not in rep.email:
+        return ()
+    local = rep.email.split("@", 1)[0].lower()
+    return tuple(dict.fromkeys(part for part in (local, email_local_part(rep.email)) if part))
 
 
 @dataclass(frozen=True)

@@ -195,11 +195,11 @@ async def add_alias(conn: BaseDBAsyncClient, team_id: int, user_id: int, name: s
 @dataclass(frozen=True)
 class CandidateQuery:
     """Users to look up for one subject (e.g. a missing rep): names to compare users' names
-    with (pg_trgm similarity), and an email local part to find in users' emails."""
+    with (pg_trgm similarity), and email local parts to find in users' emails."""
 
     key: int
     names: tuple[str, ...]
-    email_local_part: str | None = None
+    email_local_parts: tuple[str, ...] = ()
 
 
 _CANDIDATES_SQL = """
@@ -229,13 +229,13 @@ async def similar_users(
     team_id: int, queries: list[CandidateQuery], *, per_key: int
 ) -> dict[int, list[tuple[UserRecord, str]]]:
     """For each query key, at most `per_key` users of the team whose name is trigram-similar to
-    one of its names or whose email contains its local part, best first, with their normalised
+    one of its names or whose email contains one of its local parts, best first, with their normalised
     names. One statement for every query; the trigram indexes keep it from reading every user.
     """
     name_keys = [q.key for q in queries for _ in q.names]
     names = [name for q in queries for name in q.names]
-    email_keys = [q.key for q in queries if q.email_local_part]
-    locals_ = [q.email_local_part for q in queries if q.email_local_part]
+    email_keys = [q.key for q in queries for _ in q.email_local_parts]
+    locals_ = [part for q in queries for part in q.email_local_parts]
     found: dict[int, list[tuple[UserRecord, str]]] = {q.key: [] for q in queries}
     if not names and not locals_:
         return found
