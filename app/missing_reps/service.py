@@ -373,7 +373,9 @@ async def suggested_matches(team_id: int, reps: list[MissingRepRecord]) -> dict[
     queries = [
         teams.CandidateQuery(
             key=rep_id,
-            names=tuple(suggestions.name_variants(person)),
+            name=person.normalized_name,
+            last_name=suggestions.last_name(person),
+            first_names=suggestions.first_names(person),
             email_local_parts=suggestions.email_searches(person),
         )
         for rep_id, person in people.items()
@@ -411,7 +413,9 @@ async def _refusal(conn: BaseDBAsyncClient, team_id: int, rep_id: int, action: s
         if action == "ignore":
             return conflict("This rep is already ignored.", status=status.value)
         return conflict("This rep is ignored: restore it to the Missing Reps list first.", status=status.value)
-    return conflict("This rep is not ignored: only ignored reps can be restored.", status=status.value)
+    if action == "restore":
+        return conflict("This rep is not ignored: only ignored reps can be restored.", status=status.value)
+    return conflict("This rep changed while you acted on it: reload it and try again.", status=status.value)
 
 
 async def _change_status(

@@ -19,9 +19,11 @@ last name (the first and the last word):
     score = max(N, (N + E) / 2)                        (an email can only help)
 
 A user is suggested when score >= THRESHOLD (0.85); at most MAX_SUGGESTIONS (5), best first.
-PostgreSQL first narrows the team's users to a bounded candidate list (pg_trgm similarity to the
-rep's name and its nickname variants, word similarity to its email local part), so no rep ever
-loads every user of a large team; this module scores those candidates.
+PostgreSQL first narrows the team's users to a bounded candidate list (CANDIDATES_PER_REP) with
+its trigram indexes: names similar to the rep's (pg_trgm `%`), names containing the rep's last
+name (`<%`; those whose first name is a nickname equivalent of the rep's ranked first), emails
+containing the rep's email local part. No rep ever loads every user of a large team; this
+module scores those candidates.
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ THRESHOLD = 0.85
 MAX_SUGGESTIONS = 5
 # Candidates PostgreSQL returns per rep (best trigram similarity first) for scoring here.
 CANDIDATES_PER_REP = 25
-# Name variants (nickname substitutions of the first name) searched per rep.
-MAX_VARIANTS = 24
 
 NICKNAME_SIMILARITY = 0.9
 INITIAL_SIMILARITY = 0.8
@@ -133,20 +133,18 @@ def score(rep: Person, user: Person) -> float:
     return round(max(n, (n + e) / 2), 4)
 
 
-def name_variants(rep: Person) -> list[str]:
-    """What PostgreSQL searches users' names for: the rep's name and, for each known nickname
-    of its first name, the same name with that first name ("bill gates" -> "william gates")."""
+def last_name(rep: Person) -> str | None:
     words = rep.normalized_name.split()
-    if not words:
-        return []
-    variants = [rep.normalized_name]
-    if len(words) > 1:
-        rest = " ".join(words[1:])
-        for other in sorted(name_equivalents(words[0]) - {words[0]}):
-            variants.append(f"{other} {rest}")
-            if len(variants) >= MAX_VARIANTS:
-                break
-    return variants
+    return words[-1] if words else None
+
+
+def first_names(rep: Person) -> tuple[str, ...]:
+    """The rep's first name and its nickname equivalents: users with one of them are the
+    first candidates among those sharing the rep's last name."""
+    words = rep.normalized_name.split()
+    if len(words) < 2:
+        return ()
+    return tuple(sorted(name_equivalents(words[0])))
 
 
 def email_searches(rep: Person) -> tuple[str, ...]:

@@ -194,33 +194,46 @@ async def add_alias(conn: BaseDBAsyncClient, team_id: int, user_id: int, name: s
 
 @dataclass(frozen=True)
 class CandidateQuery:
-    """Users to look up for one subject (e.g. a missing rep): names to compare users' names
-    with (pg_trgm similarity), and email local parts to find in users' emails."""
+    """Users to look up for one subject (e.g. a missing rep).
+
+    Found by: trigram similarity of their normalised name to `name`; `last_name` appearing as a
+    word of their name (ranked first when their first name is one of `first_names`, e.g. the
+    nicknames of the subject's); or one of `email_local_parts` appearing in their email.
+    """
 
     key: int
-    names: tuple[str, ...]
+    name: str
+    last_name: str | None = None
+    first_names: tuple[str, ...] = ()
     email_local_parts: tuple[str, ...] = ()
 
 
 _CANDIDATES_SQL = """
-WITH q AS (SELECT * FROM unnest($2::int[], $3::text[]) AS q(key, name)),
-     e AS (SELECT * FROM unnest($4::int[], $5::text[]) AS e(key, local_part)),
+WITH q AS (SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
+                  AS q(key, name, last_name, first_names)),
+     e AS (SELECT * FROM unnest($6::int[], $7::text[]) AS e(key, local_part)),
      hits AS (
-        SELECT q.key, u.id, similarity(u.normalized_name, q.name) AS sim
+        SELECT q.key, u.id, similarity(u.normalized_name, q.name) AS rank
           FROM q JOIN app_user u ON u.normalized_name % q.name
          WHERE u.team_id = $1
+        UNION ALL
+        SELECT q.key, u.id,
+               CASE WHEN split_part(u.normalized_name, ' ', 1) = ANY(string_to_array(q.first_names, ' '))
+                    THEN 1 ELSE word_similarity(q.last_name, u.normalized_name) / 2 END
+          FROM q JOIN app_user u ON q.last_name <% u.normalized_name
+         WHERE u.team_id = $1 AND q.last_name IS NOT NULL
         UNION ALL
         SELECT e.key, u.id, word_similarity(e.local_part, u.email)
           FROM e JOIN app_user u ON e.local_part <% u.email
          WHERE u.team_id = $1
      ),
      best AS (
-        SELECT key, id, row_number() OVER (PARTITION BY key ORDER BY max(sim) DESC, id) AS rank
+        SELECT key, id, row_number() OVER (PARTITION BY key ORDER BY max(rank) DESC, id) AS rank
           FROM hits GROUP BY key, id
      )
 SELECT best.key, u.id, u.team_id, u.name, u.normalized_name, u.email, u.phone, u.role, u.created_at
   FROM best JOIN app_user u ON u.id = best.id
- WHERE best.rank <= $6
+ WHERE best.rank <= $8
  ORDER BY best.key, best.rank
 """
 
@@ -228,19 +241,27 @@ SELECT best.key, u.id, u.team_id, u.name, u.normalized_name, u.email, u.phone, u
 async def similar_users(
     team_id: int, queries: list[CandidateQuery], *, per_key: int
 ) -> dict[int, list[tuple[UserRecord, str]]]:
-    """For each query key, at most `per_key` users of the team whose name is trigram-similar to
-    one of its names or whose email contains one of its local parts, best first, with their normalised
-    names. One statement for every query; the trigram indexes keep it from reading every user.
+    """For each query key, at most `per_key` users of the team that may be its subject (see
+    CandidateQuery), most likely first, with their normalised names. One statement for every
+    query: a few trigram-index probes per subject, never a read of every user.
     """
-    name_keys = [q.key for q in queries for _ in q.names]
-    names = [name for q in queries for name in q.names]
+    found: dict[int, list[tuple[UserRecord, str]]] = {q.key: [] for q in queries}
+    if not queries:
+        return found
     email_keys = [q.key for q in queries for _ in q.email_local_parts]
     locals_ = [part for q in queries for part in q.email_local_parts]
-    found: dict[int, list[tuple[UserRecord, str]]] = {q.key: [] for q in queries}
-    if not names and not locals_:
-        return found
     rows = await db.connection().execute_query_dict(
-        _CANDIDATES_SQL, [team_id, name_keys, names, email_keys, locals_, per_key]
+        _CANDIDATES_SQL,
+        [
+            team_id,
+            [q.key for q in queries],
+            [q.name for q in queries],
+            [q.last_name for q in queries],
+            [" ".join(q.first_names) for q in queries],
+            email_keys,
+            locals_,
+            per_key,
+        ],
     )
     for row in rows:
         record = UserRecord(

@@ -174,7 +174,12 @@ async def test_a_large_team_is_narrowed_in_postgresql(api, team):
     rep_id = await detect(api, team, "Bill Gates")
     matches = await _suggested(api, team, rep_id)
     assert matches[0]["user"]["name"] == "William Gates"
-    queries = [teams.CandidateQuery(key=1, names=tuple(suggestions.name_variants(Person.of_rep("Bill Gates", None))))]
+    bill = Person.of_rep("Bill Gates", None)
+    queries = [
+        teams.CandidateQuery(
+            key=1, name=bill.normalized_name, last_name="gates", first_names=suggestions.first_names(bill)
+        )
+    ]
     candidates = await teams.similar_users(team.id, queries, per_key=suggestions.CANDIDATES_PER_REP)
     assert 0 < len(candidates[1]) <= suggestions.CANDIDATES_PER_REP
 
