@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.leads.models import Lead
 from app.missing_reps import service
 from app.missing_reps.models import MissingRep
 from app.teams.models import Role, User, UserAlias
@@ -27,8 +28,6 @@ async def _snapshot(team):
     reps = await MissingRep.filter(team_id=team.id).order_by("id").values()
     users = await User.filter(team_id=team.id).order_by("id").values_list("id", "name", "email")
     aliases = await UserAlias.filter(team_id=team.id).order_by("id").values_list("user_id", "name")
-    from app.leads.models import Lead
-
     leads = await Lead.filter(team_id=team.id).order_by("id").values_list("id", "assigned_user_id")
     return reps, users, aliases, leads, len(await audit_events(team))
 

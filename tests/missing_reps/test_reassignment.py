@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from app.leads import service as leads
+from app.leads.models import Lead
 from app.missing_reps import service
 from app.teams.models import Role, UserAlias
 from tests.missing_reps.screen import MAP, ONE, detect, leads_of, start_server_process
@@ -113,7 +114,5 @@ async def test_leads_ingested_while_a_rep_is_mapped_all_end_with_the_user(api, t
         send(2), send(3),
     )
     assert results[2]["mapMissingRepToUser"]["status"] == "RESOLVED"
-    from app.leads.models import Lead
-
     assigned = await Lead.filter(team_id=team.id, rep_name="Stephen Smith").values_list("assigned_user_id", flat=True)
     assert len(assigned) == 81 and set(assigned) == {steve.id}
