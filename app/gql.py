@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,30 +81,3 @@ def loader(info: AppInfo, key: str, load_fn) -> Any:
         loaders[key] = DataLoader(load_fn=load_fn)
     return loaders[key]
 
-
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
-
-
-def page_size(first: int | None) -> int:
-    """`first` defaults to 50 and is capped at 100; zero or less is BAD_USER_INPUT."""
-    if first is None:
-        return DEFAULT_PAGE_SIZE
-    if first < 1:
-        raise AppError(ErrorCode.BAD_USER_INPUT, "first must be at least 1.", field="first")
-    return min(first, MAX_PAGE_SIZE)
-
-
-def encode_cursor(kind: str, *values: object) -> str:
-    """An opaque cursor: the keyset values of the last row seen."""
-    return base64.urlsafe_b64encode(json.dumps([kind, *values]).encode()).decode()
-
-
-def decode_cursor(cursor: str, kind: str) -> list:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        decoded = None
-    if not isinstance(decoded, list) or not decoded or decoded[0] != kind:
-        raise AppError(ErrorCode.BAD_USER_INPUT, "after is not a cursor this list gave out.", field="after")
-    return decoded[1:]

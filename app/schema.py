@@ -9,8 +9,10 @@ from app.leads import graphql as leads
 from app.missing_reps import graphql as missing_reps
 from app.teams import graphql as teams
 
-Query = merge_types("Query", (teams.Query, account_status.Query, audit.Query))
-Mutation = merge_types("Mutation", (teams.Mutation, leads.Mutation, account_status.Mutation))
+Query = merge_types("Query", (teams.Query, account_status.Query, audit.Query, missing_reps.Query))
+Mutation = merge_types(
+    "Mutation", (teams.Mutation, leads.Mutation, account_status.Mutation, missing_reps.Mutation)
+)
 Subscription = merge_types("Subscription", (account_status.Subscription, missing_reps.Subscription))
 
 schema = AppSchema(

@@ -9,7 +9,8 @@ from strawberry.scalars import JSON
 
 from app.audit import service
 from app.auth import Permission
-from app.gql import AppInfo, decode_cursor, encode_cursor, page_size
+from app import paging
+from app.gql import AppInfo
 from app.teams.graphql import UserType, load_user
 
 
@@ -47,17 +48,24 @@ class AuditEventConnection:
     page_info: AuditPageInfo
 
 
+def _before_id(cursor: str) -> int:
+    (event_id,) = paging.decode_cursor(cursor, "the audit log", 1)
+    if type(event_id) is not int or event_id < 1:
+        raise paging.malformed_cursor("the audit log")
+    return event_id
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The team's audit log, newest first (Admins, Team Leaders, Managers).")
     async def audit_log(self, info: AppInfo, first: int | None = None, after: str | None = None) -> AuditEventConnection:
         caller = info.context.require(Permission.READ_AUDIT_LOG)
-        limit = page_size(first)
-        before_id = decode_cursor(after, "audit")[0] if after else None
+        limit = paging.page_size(first)
+        before_id = _before_id(after) if after else None
         events = await service.events_of_team(caller.team_id, limit=limit + 1, before_id=before_id)
         edges = [
             AuditEventEdge(
-                cursor=encode_cursor("audit", e.id),
+                cursor=paging.encode_cursor(e.id),
                 node=AuditEventType(
                     id=strawberry.ID(str(e.id)),
                     action=e.action,

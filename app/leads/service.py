@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app.account_status import service as account_status
@@ -194,8 +195,11 @@ def _row_values(c: _CleanLead, matches, detected, default_rep_id: int | None) ->
     user_id = matches.get(c.rep) if c.rep else None
     missing_rep_id = None
     if c.rep and user_id is None:
-        missing_rep_id = detected[c.rep.normalized_name].id
-        user_id = default_rep_id
+        rep = detected[c.rep.normalized_name]
+        missing_rep_id = rep.id
+        # A rep resolved after this batch matched its reps (Add as User / Map to Rep committed
+        # in between): the lead goes to that user, not to a Default Rep nobody moves it from.
+        user_id = rep.resolved_user_id or default_rep_id
     elif c.rep is None:
         user_id = default_rep_id
     d = c.data
@@ -219,6 +223,67 @@ def _record(lead: Lead) -> LeadRecord:
         created_at=lead.created_at,
         updated_at=lead.updated_at,
     )
+
+
+@dataclass(frozen=True)
+class MovedBatch:
+    last_id: int | None  # the highest lead id the batch looked at; None: nothing left
+    scanned: int
+    moved: int
+
+
+_MOVE_BATCH = """
+WITH batch AS (
+    SELECT id FROM lead
+     WHERE missing_rep_id = $1 AND id > $2 AND team_id = $3
+       AND (assigned_user_id = $4 OR assigned_user_id IS NULL)
+     ORDER BY id
+     LIMIT $6
+), moved AS (
+    UPDATE lead SET assigned_user_id = $5, updated_at = now()
+      FROM batch
+     WHERE lead.id = batch.id AND (lead.assigned_user_id = $4 OR lead.assigned_user_id IS NULL)
+    RETURNING lead.id
+)
+SELECT (SELECT max(id) FROM batch) AS last_id, (SELECT count(*) FROM batch) AS scanned,
+       (SELECT count(*) FROM moved) AS moved
+"""
+
+
+async def count_leads_with_default_rep(
+    conn: BaseDBAsyncClient, team_id: int, missing_rep_id: int, default_rep_id: int | None
+) -> int:
+    """Leads detected under a missing rep that are still with the Default Rep (or with nobody)."""
+    rows = await conn.execute_query_dict(
+        """
+        SELECT count(*) AS n FROM lead
+         WHERE missing_rep_id = $1 AND team_id = $2 AND (assigned_user_id = $3 OR assigned_user_id IS NULL)
+        """,
+        [missing_rep_id, team_id, default_rep_id],
+    )
+    return rows[0]["n"]
+
+
+async def move_batch_from_default_rep(
+    conn: BaseDBAsyncClient,
+    team_id: int,
+    missing_rep_id: int,
+    *,
+    default_rep_id: int | None,
+    to_user_id: int,
+    after_id: int,
+    limit: int,
+) -> MovedBatch:
+    """One batch: the next `limit` leads (by id, after `after_id`) of the missing rep that are
+    still with the Default Rep go to `to_user_id`. One set-based statement walking the
+    (missing_rep_id, id) index; it locks only the rows it moves. A lead that changed hands
+    meanwhile is re-checked by the UPDATE and left alone.
+    """
+    rows = await conn.execute_query_dict(
+        _MOVE_BATCH, [missing_rep_id, after_id, team_id, default_rep_id, to_user_id, limit]
+    )
+    row = rows[0]
+    return MovedBatch(last_id=row["last_id"], scanned=row["scanned"], moved=row["moved"])
 
 
 async def leads_by_ids(team_id: int, lead_ids: list[int]) -> dict[int, LeadRecord]:

@@ -1,21 +1,49 @@
-"""GraphQL for missing reps: the MissingRep type and the live `missingRepDetected` stream."""
+"""GraphQL for missing reps: the Missing Reps screen (list, one rep, its suggested matches, the
+four actions) and the live `missingRepDetected` stream. Managers and Admins only."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
+from strawberry.relay import PageInfo
 
 from app import broadcast
 from app.auth import Permission
-from app.gql import AppInfo
+from app.gql import AppInfo, loader, parse_id
 from app.missing_reps import service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 from app.teams.graphql import UserType, load_user
 
 MissingRepStatusEnum = strawberry.enum(MissingRepStatus, name="MissingRepStatus")
 MissingRepResolutionEnum = strawberry.enum(MissingRepResolution, name="MissingRepResolution")
+MissingRepOrderFieldEnum = strawberry.enum(
+    service.SortField, name="MissingRepOrderField", description="What the Missing Reps list is sorted by."
+)
+OrderDirectionEnum = strawberry.enum(service.SortDirection, name="OrderDirection")
+
+
+@strawberry.input(name="MissingRepOrder", description="Sort order; ties are broken by id in the same direction.")
+class MissingRepOrderInput:
+    field: MissingRepOrderFieldEnum = strawberry.field(
+        default=service.SortField.NAME, description="NAME sorts A to Z ignoring case, accents and punctuation."
+    )
+    direction: OrderDirectionEnum = service.SortDirection.ASC
+
+
+@strawberry.input(description="A new user made from a missing rep: an email or a phone is required.")
+class NewUserInput:
+    name: str | None = strawberry.field(default=None, description="Defaults to the missing rep's name.")
+    email: str | None = None
+    phone: str | None = strawberry.field(default=None, description="Any format; stored as E.164 (national numbers: US).")
+
+
+@strawberry.type(description="A user who may be the missing rep, with how likely (0 to 1).")
+class SuggestedMatch:
+    user: UserType
+    score: float = strawberry.field(description="Name, nickname and email similarity; see the README.")
 
 
 @strawberry.type(name="MissingRep", description="A CRM rep that integrations name but who is not a user here.")
@@ -30,8 +58,13 @@ class MissingRepType:
     status: MissingRepStatusEnum
     resolution: MissingRepResolutionEnum | None
     resolved_at: datetime | None
-    team_id: strawberry.Private[int]
-    resolved_user_id: strawberry.Private[int | None]
+    leads_moved: int = strawberry.field(
+        description="Leads moved from the Default Rep to the resolved user so far."
+    )
+    reassignment_pending: bool = strawberry.field(
+        description="Resolved, but its leads are still being moved to the user (finished automatically)."
+    )
+    record: strawberry.Private[service.MissingRepRecord]
 
     @classmethod
     def from_record(cls, rep: service.MissingRepRecord) -> MissingRepType:
@@ -44,15 +77,127 @@ class MissingRepType:
             status=rep.status,
             resolution=rep.resolution,
             resolved_at=rep.resolved_at,
-            team_id=rep.team_id,
-            resolved_user_id=rep.resolved_user_id,
+            leads_moved=rep.leads_moved,
+            reassignment_pending=rep.reassignment_pending,
+            record=rep,
         )
 
     @strawberry.field(description="The user the rep was added as or mapped to.")
     async def resolved_user(self, info: AppInfo) -> UserType | None:
-        if self.resolved_user_id is None:
+        if self.record.resolved_user_id is None:
             return None
-        return await load_user(info, self.team_id, self.resolved_user_id)
+        return await load_user(info, self.record.team_id, self.record.resolved_user_id)
+
+    @strawberry.field(description="Who added or mapped the rep.")
+    async def resolved_by(self, info: AppInfo) -> UserType | None:
+        if self.record.resolved_by_id is None:
+            return None
+        return await load_user(info, self.record.team_id, self.record.resolved_by_id)
+
+    @strawberry.field(
+        description="Users of the team this rep probably is, best first (at most 5; none once resolved)."
+    )
+    async def suggested_matches(self, info: AppInfo) -> list[SuggestedMatch]:
+        async def load(reps: list[service.MissingRepRecord]) -> list[list[service.Suggestion]]:
+            found: dict[int, list[service.Suggestion]] = {}
+            for team_id in {rep.team_id for rep in reps}:
+                found.update(await service.suggested_matches(team_id, [r for r in reps if r.team_id == team_id]))
+            return [found[rep.id] for rep in reps]
+
+        matches = await loader(info, "missing_rep_suggestions", load).load(self.record)
+        return [SuggestedMatch(user=UserType.from_record(m.user), score=m.score) for m in matches]
+
+
+@strawberry.type
+class MissingRepEdge:
+    cursor: str
+    node: MissingRepType
+
+
+@strawberry.type
+class MissingRepConnection:
+    edges: list[MissingRepEdge]
+    page_info: PageInfo
+    team_id: strawberry.Private[int]
+    status: strawberry.Private[MissingRepStatus]
+
+    @strawberry.field(description='Reps in this status: the "Missing Reps (x)" count for MISSING.')
+    async def total_count(self) -> int:
+        return await service.count_missing_reps(self.team_id, self.status)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The team's missing (or ignored) reps, a page at a time.")
+    async def missing_reps(
+        self,
+        info: AppInfo,
+        status: MissingRepStatusEnum | None = MissingRepStatus.MISSING,
+        order_by: MissingRepOrderInput | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Default 50; more than 100 gives 100.")] = None,
+        after: str | None = None,
+    ) -> MissingRepConnection:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        status = status or MissingRepStatus.MISSING
+        order = order_by or MissingRepOrderInput()
+        page = await service.list_missing_reps(
+            caller.team_id, status=status, field=order.field, direction=order.direction, first=first, after=after
+        )
+        return MissingRepConnection(
+            edges=[MissingRepEdge(cursor=c, node=MissingRepType.from_record(rep)) for c, rep in page.edges],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.edges[0][0] if page.edges else None,
+                end_cursor=page.edges[-1][0] if page.edges else None,
+            ),
+            team_id=caller.team_id,
+            status=status,
+        )
+
+    @strawberry.field(description="One missing rep of the team, with its suggested matches.")
+    async def missing_rep(self, info: AppInfo, id: strawberry.ID) -> MissingRepType | None:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        rep = await service.require_missing_rep(caller.team_id, parse_id(id, "Missing rep"))
+        return MissingRepType.from_record(rep)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Creates a REP user from the missing rep, resolves it and moves its leads from the Default Rep."
+    )
+    async def add_missing_rep_as_user(self, info: AppInfo, id: strawberry.ID, input: NewUserInput) -> MissingRepType:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        rep = await service.add_as_user(
+            caller.team_id,
+            caller.user_id,
+            parse_id(id, "Missing rep"),
+            name=input.name,
+            email=input.email,
+            phone=input.phone,
+        )
+        return MissingRepType.from_record(rep)
+
+    @strawberry.mutation(
+        description="Makes the rep's name an alias of the user, resolves it and moves its leads from the Default Rep."
+    )
+    async def map_missing_rep_to_user(self, info: AppInfo, id: strawberry.ID, user_id: strawberry.ID) -> MissingRepType:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        rep = await service.map_to_user(
+            caller.team_id, caller.user_id, parse_id(id, "Missing rep"), parse_id(user_id, "User")
+        )
+        return MissingRepType.from_record(rep)
+
+    @strawberry.mutation(description="Moves the rep to the ignored list; its leads stay with the Default Rep.")
+    async def ignore_missing_rep(self, info: AppInfo, id: strawberry.ID) -> MissingRepType:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        return MissingRepType.from_record(await service.ignore(caller.team_id, caller.user_id, parse_id(id, "Missing rep")))
+
+    @strawberry.mutation(description="Moves an ignored rep back to the Missing Reps list.")
+    async def restore_missing_rep(self, info: AppInfo, id: strawberry.ID) -> MissingRepType:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        return MissingRepType.from_record(await service.restore(caller.team_id, caller.user_id, parse_id(id, "Missing rep")))
 
 
 @strawberry.type

@@ -1,6 +1,7 @@
 from enum import Enum
 
 from tortoise import fields
+from tortoise.indexes import PartialIndex
 from tortoise.models import Model
 
 
@@ -34,6 +35,10 @@ class MissingRep(Model):
         "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     resolved_at = fields.DatetimeField(null=True)
+    # Moving the rep's leads off the Default Rep happens in batches after the resolve commits:
+    # pending until the last batch ran (a restart finishes what a dead process left).
+    reassignment_pending = fields.BooleanField(default=False, db_default=False)
+    leads_moved = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "missing_rep"
@@ -43,4 +48,7 @@ class MissingRep(Model):
             ("team_id", "status", "normalized_name", "id"),
             ("team_id", "status", "date_found", "id"),
             ("team_id", "status", "leads_originally_assigned", "id"),
+            PartialIndex(
+                fields=("id",), name="missing_rep_reassignment_pending", condition={"reassignment_pending": True}
+            ),
         )

@@ -1,7 +1,22 @@
 from enum import Enum
 
 from tortoise import fields
+from tortoise.contrib.postgres.indexes import GinIndex
 from tortoise.models import Model
+
+
+class TrigramIndex(GinIndex):
+    """A pg_trgm GIN index on one text column: serves `%` (similarity) and `<%` (word similarity).
+
+    `fields` stays the plain column name (what the catalog reports); only the SQL gets the
+    operator class. The pg_trgm extension is created by the migration that adds the first one.
+    """
+
+    OPCLASS = "gin_trgm_ops"
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f"{name} {self.OPCLASS}" for name in self.fields]
 
 
 class Role(str, Enum):
@@ -51,7 +66,12 @@ class User(Model):
     class Meta:
         table = "app_user"
         unique_together = (("team", "email"),)
-        indexes = (("team_id", "normalized_name"),)
+        indexes = (
+            ("team_id", "normalized_name"),
+            # Candidates for a missing rep's suggested matches, found in PostgreSQL.
+            TrigramIndex(fields=("normalized_name",), name="app_user_name_trgm"),
+            TrigramIndex(fields=("email",), name="app_user_email_trgm"),
+        )
 
 
 class UserAlias(Model):

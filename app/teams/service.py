@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from app import db
@@ -86,9 +87,9 @@ async def create_user(
     return _user(user)
 
 
-async def get_user(team_id: int, user_id: int) -> UserRecord:
+async def get_user(team_id: int, user_id: int, *, connection=None) -> UserRecord:
     """A user of the caller's team; another team's user is NOT_FOUND, never a leak."""
-    user = await User.get_or_none(id=user_id, team_id=team_id)
+    user = await User.get_or_none(id=user_id, team_id=team_id, using_db=connection)
     if user is None:
         raise not_found("User")
     return _user(user)
@@ -154,3 +155,123 @@ async def caller_for_token_hash(token_hash: str) -> Caller | None:
         role=Role(row["role"]) if row["role"] else None,
     )
 
+
+async def add_alias(conn: BaseDBAsyncClient, team_id: int, user_id: int, name: str) -> bool:
+    """Makes `name` an alias of the user, inside the caller's transaction.
+
+    True when added; False when the user already answers to that name (their own name or an
+    alias of theirs). A name that is another user's alias, or another user's own name (rep
+    resolution would send it to them first), is CONFLICT. The unique (team, normalised name)
+    index decides between concurrent callers, so a name never becomes two aliases.
+    """
+    normalized = normalize_name(name)
+    namesakes = await conn.execute_query_dict(
+        "SELECT id FROM app_user WHERE team_id = $1 AND normalized_name = $2 AND id <> $3 LIMIT 1",
+        [team_id, normalized, user_id],
+    )
+    if namesakes:
+        raise conflict(f"Another user of this team is named {name!r}: leads under that name already go to them.")
+    added = await conn.execute_query_dict(
+        """
+        INSERT INTO user_alias (team_id, user_id, name, normalized_name, created_at)
+        SELECT $1, $2, $3::text, $4::text, now()
+        WHERE NOT EXISTS (SELECT 1 FROM app_user WHERE id = $2 AND normalized_name = $4::text)
+        ON CONFLICT (team_id, normalized_name) DO NOTHING
+        RETURNING id
+        """,
+        [team_id, user_id, name, normalized],
+    )
+    if added:
+        return True
+    # A new statement, so an alias a concurrent transaction just committed is visible here.
+    owners = await conn.execute_query_dict(
+        "SELECT user_id FROM user_alias WHERE team_id = $1 AND normalized_name = $2", [team_id, normalized]
+    )
+    if owners and owners[0]["user_id"] != user_id:
+        raise conflict(f"{name!r} is already an alias of another user of this team.")
+    return False
+
+
+@dataclass(frozen=True)
+class CandidateQuery:
+    """Users to look up for one subject (e.g. a missing rep).
+
+    Found by: trigram similarity of their normalised name to `name`; `last_name` appearing as a
+    word of their name (ranked first when their first name is one of `first_names`, e.g. the
+    nicknames of the subject's); or one of `email_local_parts` appearing in their email.
+    """
+
+    key: int
+    name: str
+    last_name: str | None = None
+    first_names: tuple[str, ...] = ()
+    email_local_parts: tuple[str, ...] = ()
+
+
+_CANDIDATES_SQL = """
+WITH q AS (SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
+                  AS q(key, name, last_name, first_names)),
+     e AS (SELECT * FROM unnest($6::int[], $7::text[]) AS e(key, local_part)),
+     hits AS (
+        SELECT q.key, u.id, similarity(u.normalized_name, q.name) AS rank
+          FROM q JOIN app_user u ON u.normalized_name % q.name
+         WHERE u.team_id = $1
+        UNION ALL
+        SELECT q.key, u.id,
+               CASE WHEN split_part(u.normalized_name, ' ', 1) = ANY(string_to_array(q.first_names, ' '))
+                    THEN 1 ELSE word_similarity(q.last_name, u.normalized_name) / 2 END
+          FROM q JOIN app_user u ON q.last_name <% u.normalized_name
+         WHERE u.team_id = $1 AND q.last_name IS NOT NULL
+        UNION ALL
+        SELECT e.key, u.id, word_similarity(e.local_part, u.email)
+          FROM e JOIN app_user u ON e.local_part <% u.email
+         WHERE u.team_id = $1
+     ),
+     best AS (
+        SELECT key, id, row_number() OVER (PARTITION BY key ORDER BY max(rank) DESC, id) AS rank
+          FROM hits GROUP BY key, id
+     )
+SELECT best.key, u.id, u.team_id, u.name, u.normalized_name, u.email, u.phone, u.role, u.created_at
+  FROM best JOIN app_user u ON u.id = best.id
+ WHERE best.rank <= $8
+ ORDER BY best.key, best.rank
+"""
+
+
+async def similar_users(
+    team_id: int, queries: list[CandidateQuery], *, per_key: int
+) -> dict[int, list[tuple[UserRecord, str]]]:
+    """For each query key, at most `per_key` users of the team that may be its subject (see
+    CandidateQuery), most likely first, with their normalised names. One statement for every
+    query: a few trigram-index probes per subject, never a read of every user.
+    """
+    found: dict[int, list[tuple[UserRecord, str]]] = {q.key: [] for q in queries}
+    if not queries:
+        return found
+    email_keys = [q.key for q in queries for _ in q.email_local_parts]
+    locals_ = [part for q in queries for part in q.email_local_parts]
+    rows = await db.connection().execute_query_dict(
+        _CANDIDATES_SQL,
+        [
+            team_id,
+            [q.key for q in queries],
+            [q.name for q in queries],
+            [q.last_name for q in queries],
+            [" ".join(q.first_names) for q in queries],
+            email_keys,
+            locals_,
+            per_key,
+        ],
+    )
+    for row in rows:
+        record = UserRecord(
+            id=row["id"],
+            team_id=row["team_id"],
+            name=row["name"],
+            email=row["email"],
+            phone=row["phone"],
+            role=Role(row["role"]),
+            created_at=row["created_at"],
+        )
+        found[row["key"]].append((record, row["normalized_name"]))
+    return found

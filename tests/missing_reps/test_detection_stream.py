@@ -1,20 +1,14 @@
 """missingRepDetected: each new missing rep is published once, to its team's Managers and Admins."""
 
 import asyncio
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 
 from app.broadcast import team_channel
 from app.missing_reps.models import MissingRep, MissingRepStatus
 from app.missing_reps.service import DETECTED_TOPIC
 from app.teams.models import Role
+from tests.missing_reps.screen import start_server_process
 from tests.support import Api, Subscription, ingest, lead_input, make_team, wait_for_subscribers
 
 DETECTED = "subscription { missingRepDetected { id name email status leadsOriginallyAssigned dateFound } }"
@@ -81,40 +75,13 @@ async def test_another_teams_manager_hears_nothing(api, server):
 # --- across processes, through Redis -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(database_url: str, redis_url: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "BROADCAST_URL": redis_url, "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not become ready")
-
-
 @pytest.fixture
 def redis_pair(redis_url, database_url, server):
     procs = []
     try:
         bases = []
         for _ in range(2):
-            proc, base = _start_server(database_url, redis_url)
+            proc, base = start_server_process(database_url, redis_url)
             procs.append(proc)
             bases.append(base)
         yield bases

@@ -29,8 +29,14 @@ def _pg_type(sql_type: str) -> tuple[str, int | None]:
     return PG_TYPES[sql_type]  # a KeyError here: teach this test the new type
 
 
+def _index(table: str, columns: tuple, unique: bool, partial: bool, method: str = "btree", opclass: str | None = None):
+    """An index as the catalog describes it; opclass: the non-default operator class, if any."""
+    return (table, tuple(columns), unique, partial, method, tuple(opclass for _ in columns))
+
+
 def _expected_schema() -> dict[str, set]:
-    """What the models declare: columns, indexes (columns, unique, partial) and foreign keys."""
+    """What the models declare: columns, indexes (columns, unique, partial, method, operator
+    class) and foreign keys."""
     columns, indexes, foreign_keys = set(), set(), set()
     for model in Tortoise.apps[db.APP_LABEL].values():
         meta = model._meta
@@ -40,22 +46,31 @@ def _expected_schema() -> dict[str, set]:
             sql_type = field.get_for_dialect("postgres", "SQL_TYPE")
             columns.add((table, column, *_pg_type(sql_type), field.null))
             if field.pk:
-                indexes.add((table, (column,), True, False))
+                indexes.add(_index(table, (column,), True, False))
             elif field.unique:
-                indexes.add((table, (column,), True, False))
+                indexes.add(_index(table, (column,), True, False))
         for fk_name in meta.fk_fields:
             fk = meta.fields_map[fk_name]
             foreign_keys.add((table, fk.source_field, fk.related_model._meta.db_table, fk.on_delete.value))
         for together in meta.unique_together:
             cols = tuple(meta.fields_db_projection.get(f, meta.fields_map[f].source_field if f in meta.fk_fields else f) for f in together)
-            indexes.add((table, cols, True, False))
+            indexes.add(_index(table, cols, True, False))
         for index in meta.indexes:
             if isinstance(index, tuple):
-                indexes.add((table, tuple(index), False, False))
+                indexes.add(_index(table, index, False, False))
             else:
-                indexes.add((table, tuple(index.fields), False, bool(getattr(index, "condition", None))))
+                indexes.add(
+                    _index(
+                        table,
+                        index.fields,
+                        False,
+                        bool(getattr(index, "condition", None)),
+                        method=(index.INDEX_TYPE or "btree").lower(),
+                        opclass=getattr(index, "OPCLASS", None),  # e.g. TrigramIndex: gin_trgm_ops
+                    )
+                )
         for constraint in getattr(meta, "constraints", ()):
-            indexes.add((table, tuple(constraint.fields), True, bool(constraint.condition)))
+            indexes.add(_index(table, constraint.fields, True, bool(constraint.condition)))
     return {"columns": columns, "indexes": indexes, "foreign_keys": foreign_keys}
 
 
@@ -66,13 +81,17 @@ WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum >
   AND NOT a.attisdropped AND c.relname <> 'tortoise_migrations'
 """
 CATALOG_INDEXES = """
-SELECT t.relname, array_agg(a.attname ORDER BY k.n), ix.indisunique, ix.indpred IS NOT NULL
+SELECT t.relname, array_agg(a.attname ORDER BY k.n), ix.indisunique, ix.indpred IS NOT NULL, am.amname,
+       array_agg(CASE WHEN opc.opcdefault THEN NULL ELSE opc.opcname END ORDER BY k.n)
 FROM pg_index ix
 JOIN pg_class t ON t.oid = ix.indrelid
-CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, n)
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_am am ON am.oid = i.relam
+CROSS JOIN LATERAL unnest(ix.indkey, ix.indclass) WITH ORDINALITY AS k(attnum, opclass, n)
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+JOIN pg_opclass opc ON opc.oid = k.opclass
 WHERE t.relnamespace = 'public'::regnamespace AND t.relname <> 'tortoise_migrations'
-GROUP BY t.relname, ix.indexrelid, ix.indisunique, ix.indpred
+GROUP BY t.relname, ix.indexrelid, ix.indisunique, ix.indpred, am.amname
 """
 CATALOG_FOREIGN_KEYS = """
 SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text,
