@@ -81,6 +81,35 @@ def serve(
 
 
 @cli.command()
+def worker() -> None:
+    """Apply pending migrations, then run background jobs until SIGTERM or Ctrl-C."""
+    import signal
+
+    from app.broadcast import EventBus, set_bus
+    from app.jobs import Worker
+
+    settings = get_settings()
+
+    async def work() -> None:
+        bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
+        await bus.start()
+        set_bus(bus)
+        job_worker = Worker(_database_url(), settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, job_worker.stop)
+        log.info("worker started")
+        try:
+            await job_worker.run()
+        finally:
+            set_bus(None)
+            await bus.stop()
+        log.info("worker stopped")
+
+    _run_with_orm(work)
+
+
+@cli.command()
 def migrate() -> None:
     """Apply pending migrations."""
     asyncio.run(db.apply_migrations(_database_url()))

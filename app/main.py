@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -18,6 +19,7 @@ from app import db
 from app.auth import resolve_caller
 from app.broadcast import EventBus, set_bus
 from app.gql import Context
+from app.jobs import Worker
 from app.logs import RequestIdMiddleware
 from app.schema import schema
 from app.settings import Settings, get_settings
@@ -67,9 +69,16 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
         await bus.start()
         set_bus(bus)
+        worker, worker_task = None, None
+        if settings.run_workers:
+            worker = Worker(url, settings)
+            worker_task = asyncio.create_task(worker.run(), name="job-worker")
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
+                await worker_task
             set_bus(None)
             await bus.stop()
             await db.close_orm()
