@@ -55,23 +55,29 @@ WHERE id = $1 AND state IN ('QUEUED', 'RUNNING')
 RETURNING {JOB_COLUMNS}
 """
 
-# One batch, one statement: the next `limit` active conversations after `after_id` in id order
-# (keyset: a range of the partial index conversation_active_by_team, so no batch re-walks rows
-# ended before it), their leads, and the job's count, committed together.
+# One batch, one statement: the next `limit` active conversations after `after_id` in id order,
+# their leads, and the job's count, committed together.
+#  - Keyset, on the partial index conversation_active_by_team: `bound` reads the batch's last id
+#    from the index alone, and the UPDATE takes the (team_id, id) range up to it. The row
+#    comparisons can only be served by that index (never a walk of the primary key across other
+#    teams' rows), and no batch re-walks rows that earlier batches ended.
 #  - `state = 'ACTIVE'` in the UPDATE makes a row that is already ended (a concurrent run, a
 #    re-run after a crash) change nothing and count nothing: `processed` = rows changed.
 #  - No FOR UPDATE: the UPDATE locks the rows itself; a separate lock step writes every row twice.
 #  - `= ANY(ARRAY(...))` keeps the lead update an index lookup per row, whatever the estimate.
 END_BATCH = f"""
-WITH batch AS (
-    SELECT id FROM conversation
-    WHERE team_id = $2 AND state = 'ACTIVE' AND id > $3
-    ORDER BY id
-    LIMIT $4
+WITH bound AS (
+    SELECT max(id) AS last_id FROM (
+        SELECT id FROM conversation
+        WHERE team_id = $2 AND state = 'ACTIVE' AND id > $3
+        ORDER BY id
+        LIMIT $4
+    ) AS next_ids
 ), ended AS (
     UPDATE conversation
     SET state = 'ENDED', end_reason = 'MASS_END', ended_at = now(), assistant_may_reply = false
-    WHERE id = ANY(ARRAY(SELECT id FROM batch)) AND state = 'ACTIVE'
+    WHERE team_id = $2 AND state = 'ACTIVE'
+      AND (team_id, id) > ($2, $3) AND (team_id, id) <= ($2, (SELECT last_id FROM bound))
     RETURNING lead_id
 ), unqualified AS (
     UPDATE lead SET status = 'UNQUALIFIED', updated_at = now()
@@ -83,7 +89,7 @@ WITH batch AS (
     WHERE id = $1 AND state = 'RUNNING'
     RETURNING {JOB_COLUMNS}
 )
-SELECT (SELECT max(id) FROM batch) AS last_id, (SELECT count(*) FROM ended) AS ended, progress.*
+SELECT (SELECT last_id FROM bound) AS last_id, (SELECT count(*) FROM ended) AS ended, progress.*
 FROM (SELECT 1) AS one LEFT JOIN progress ON true
 """
 
@@ -118,6 +124,10 @@ async def end_batch(conn: asyncpg.Connection, job_id: int, team_id: int, after_i
     for attempt in range(_DEADLOCK_RETRIES):
         try:
             async with conn.transaction():
+                # A batch's commit need not wait for its WAL to reach disk: if the server crashes
+                # first, the batch is lost whole (rows and count together) and the resumed job
+                # redoes it; the job's final, synchronous commit flushes every batch before it.
+                await conn.execute("SET LOCAL synchronous_commit TO OFF")
                 row = await conn.fetchrow(END_BATCH, job_id, team_id, after_id, limit)
                 if row["id"] is None:
                     raise JobGone(job_id)

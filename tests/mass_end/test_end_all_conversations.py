@@ -6,8 +6,10 @@ import asyncio
 
 import pytest
 
+from app import db
 from app.audit.models import AuditEvent
 from app.leads.models import Conversation, ConversationState, EndReason, Lead, LeadStatus
+from app.mass_end import service as mass_end
 from app.mass_end.models import MassEndJob, MassEndState
 from app.settings import Settings
 from app.teams.models import Role
@@ -199,3 +201,17 @@ async def test_another_teams_job_and_a_bad_id_are_not_found(api, team):
 async def test_integration_tokens_may_not_read_a_job(api, team):
     job = await end_all(api, team.token(Role.ADMIN))
     assert await api.error_code(JOB, {"id": job["id"]}, token=team.integration_token) == "FORBIDDEN"
+
+
+async def test_an_open_job_whose_queued_work_was_lost_is_queued_again_once(api, team, database_url):
+    """If the queue lost an open job's work (a database failure under a worker can drop it), a
+    worker (re)starting queues it again; a job whose work is still queued is not queued twice."""
+    await ingest_many(api, team, 3)
+    async with team_lock_held(database_url, team.id):
+        job = await end_all(api, team.token(Role.ADMIN))
+        assert await mass_end.requeue_open_jobs() == 0  # its work is still queued
+        await db.connection().execute_query("DELETE FROM pgqueuer")
+        assert await mass_end.requeue_open_jobs() == 1
+        assert await mass_end.requeue_open_jobs() == 0
+    done = await wait_until_finished(api, team.token(Role.ADMIN), job["id"])
+    assert (done["state"], done["processed"]) == ("COMPLETED", 3)
