@@ -232,20 +232,21 @@ async def _run_locked(conn: asyncpg.Connection, job_id: int, settings: Settings,
 
 async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch_size: int, stopping: asyncio.Event) -> None:
     after_id, swept = 0, False
-    while True:
-        if stopping.is_set():
-            raise jobs.retry_later(0, "worker stopping; another worker resumes it")
-        batch = await sql.end_batch(conn, job.id, job.team_id, after_id, batch_size)
-        if batch.ended:
-            await _publish(MassEndJobRecord.from_row(batch.job))
-        if batch.last_id is not None:
-            after_id = batch.last_id
-            continue
-        if swept or after_id == 0:
-            break
-        # One more pass from the start: a conversation whose insert committed after this pass
-        # went by its (lower) id is still ended.
-        after_id, swept = 0, True
+    async with sql.batch_commits_without_flush_wait(conn):
+        while True:
+            if stopping.is_set():
+                raise jobs.retry_later(0, "worker stopping; another worker resumes it")
+            batch = await sql.end_batch(conn, job.id, job.team_id, after_id, batch_size)
+            if batch.ended:
+                await _publish(MassEndJobRecord.from_row(batch.job))
+            if batch.last_id is not None:
+                after_id = batch.last_id
+                continue
+            if swept or after_id == 0:
+                break
+            # One more pass from the start: a conversation whose insert committed after this
+            # pass went by its (lower) id is still ended.
+            after_id, swept = 0, True
     row = await sql.job_row(conn, sql.COMPLETE, job.id)
     if row is not None:
         await _publish(MassEndJobRecord.from_row(row))

@@ -1,11 +1,13 @@
 """The mass end's SQL: the job row's transitions and the batch that ends conversations.
 
 Run on one asyncpg connection taken from the ORM's pool for the whole job: it holds the team's
-session advisory lock, and each batch is its own short transaction on it.
+session advisory lock, and each batch is one statement (its own short transaction) on it.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,18 +57,22 @@ WHERE id = $1 AND state IN ('QUEUED', 'RUNNING')
 RETURNING {JOB_COLUMNS}
 """
 
-# One batch, one statement: the next `limit` active conversations after `after_id` in id order,
-# their leads, and the job's count, committed together.
+# One batch, one statement, so one transaction and one round trip: the next `limit` active
+# conversations after `after_id` in id order, their leads, and the job's count commit together.
 #  - Keyset, on the partial index conversation_active_by_team: `bound` reads the batch's last id
 #    from the index alone, and the UPDATE takes the (team_id, id) range up to it. The row
 #    comparisons can only be served by that index (never a walk of the primary key across other
 #    teams' rows), and no batch re-walks rows that earlier batches ended.
 #  - `state = 'ACTIVE'` in the UPDATE makes a row that is already ended (a concurrent run, a
 #    re-run after a crash) change nothing and count nothing: `processed` = rows changed.
+#  - Nothing changes unless the job is still RUNNING (`running`): then the statement returns no
+#    job row and the run stops.
 #  - No FOR UPDATE: the UPDATE locks the rows itself; a separate lock step writes every row twice.
 #  - `= ANY(ARRAY(...))` keeps the lead update an index lookup per row, whatever the estimate.
 END_BATCH = f"""
-WITH bound AS (
+WITH running AS (
+    SELECT id FROM mass_end_job WHERE id = $1 AND state = 'RUNNING'
+), bound AS (
     SELECT max(id) AS last_id FROM (
         SELECT id FROM conversation
         WHERE team_id = $2 AND state = 'ACTIVE' AND id > $3
@@ -78,6 +84,7 @@ WITH bound AS (
     SET state = 'ENDED', end_reason = 'MASS_END', ended_at = now(), assistant_may_reply = false
     WHERE team_id = $2 AND state = 'ACTIVE'
       AND (team_id, id) > ($2, $3) AND (team_id, id) <= ($2, (SELECT last_id FROM bound))
+      AND EXISTS (SELECT FROM running)
     RETURNING lead_id
 ), unqualified AS (
     UPDATE lead SET status = 'UNQUALIFIED', updated_at = now()
@@ -86,7 +93,7 @@ WITH bound AS (
     UPDATE mass_end_job
     SET processed = processed + (SELECT count(*) FROM ended),
         total = GREATEST(total, processed + (SELECT count(*) FROM ended))
-    WHERE id = $1 AND state = 'RUNNING'
+    WHERE id = (SELECT id FROM running)
     RETURNING {JOB_COLUMNS}
 )
 SELECT (SELECT last_id FROM bound) AS last_id, (SELECT count(*) FROM ended) AS ended, progress.*
@@ -97,7 +104,7 @@ _DEADLOCK_RETRIES = 3
 
 
 class JobGone(Exception):
-    """The job row is no longer RUNNING (its team was deleted): the batch was rolled back."""
+    """The job row is no longer RUNNING (its team was deleted): the batch changed nothing."""
 
 
 @dataclass(frozen=True)
@@ -120,22 +127,33 @@ async def job_row(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, A
     return dict(row) if row else None
 
 
+@contextlib.asynccontextmanager
+async def batch_commits_without_flush_wait(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """Batches committed inside do not wait for their WAL to reach disk.
+
+    If the server crashes first, a batch is lost whole (rows and count together) and the resumed
+    job redoes it; the job's final COMPLETED commit, made after this, flushes every batch.
+    """
+    await conn.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        # A broken connection needs no reset (and the pool resets a released one anyway).
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await conn.execute("RESET synchronous_commit")
+
+
 async def end_batch(conn: asyncpg.Connection, job_id: int, team_id: int, after_id: int, limit: int) -> Batch:
     for attempt in range(_DEADLOCK_RETRIES):
         try:
-            async with conn.transaction():
-                # A batch's commit need not wait for its WAL to reach disk: if the server crashes
-                # first, the batch is lost whole (rows and count together) and the resumed job
-                # redoes it; the job's final, synchronous commit flushes every batch before it.
-                await conn.execute("SET LOCAL synchronous_commit TO OFF")
-                row = await conn.fetchrow(END_BATCH, job_id, team_id, after_id, limit)
-                if row["id"] is None:
-                    raise JobGone(job_id)
+            row = await conn.fetchrow(END_BATCH, job_id, team_id, after_id, limit)
         except asyncpg.DeadlockDetectedError:
             # Ingestion re-sending this team's leads locks them in another order; try again.
             if attempt == _DEADLOCK_RETRIES - 1:
                 raise
             continue
+        if row["id"] is None:
+            raise JobGone(job_id)
         job = {k: row[k] for k in row.keys() if k not in ("last_id", "ended")}
         return Batch(last_id=row["last_id"], ended=row["ended"], job=job)
     raise AssertionError("unreachable")
