@@ -89,12 +89,16 @@ def worker() -> None:
     from app.jobs import Worker
 
     settings = get_settings()
+    url = _database_url()
 
-    async def work() -> None:
+    async def main() -> None:
+        await db.apply_migrations(url)
+        await db.init_orm(url)
+        # Progress events reach the API processes' subscribers through BROADCAST_URL.
         bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
         await bus.start()
         set_bus(bus)
-        job_worker = Worker(_database_url(), settings)
+        job_worker = Worker(url, settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, job_worker.stop)
@@ -104,9 +108,10 @@ def worker() -> None:
         finally:
             set_bus(None)
             await bus.stop()
+            await db.close_orm()
         log.info("worker stopped")
 
-    _run_with_orm(work)
+    asyncio.run(main())
 
 
 @cli.command()

@@ -121,9 +121,7 @@ async def end_all_conversations(team_id: int, requested_by_id: int | None) -> Ma
 
 async def get_job(team_id: int, job_id: int) -> MassEndJobRecord:
     """A job of the team; another team's job is NOT_FOUND, never a leak."""
-    rows = await db.connection().execute_query_dict(
-        f"SELECT {sql.JOB_COLUMNS} FROM mass_end_job WHERE id = $1 AND team_id = $2", [job_id, team_id]
-    )
+    rows = await db.connection().execute_query_dict(sql.TEAM_JOB, [job_id, team_id])
     if not rows:
         raise not_found("Mass end job")
     return MassEndJobRecord.from_row(rows[0])
@@ -171,7 +169,7 @@ async def requeue_open_jobs() -> int:
     """Queues open jobs whose queued work was lost (a queue job can be dropped when the database
     fails under a worker); jobs still queued or running are left alone (dedupe key)."""
     count = 0
-    for row in await db.connection().execute_query_dict("SELECT id FROM mass_end_job WHERE state IN ('QUEUED', 'RUNNING')"):
+    for row in await db.connection().execute_query_dict(sql.OPEN_JOB_IDS):
         async with in_transaction() as conn:
             if await jobs.enqueue(conn, RUN_TASK, {"job_id": row["id"]}, dedupe_key=_dedupe_key(row["id"]), skip_duplicate=True):
                 count += 1

@@ -19,6 +19,7 @@ TEAM_LOCK_CLASS = 0x5B02
 JOB_COLUMNS = (
     "id, team_id, requested_by_id, state, total, processed, runs, error, created_at, started_at, finished_at"
 )
+JOB_COLUMNS_OF_JOB = ", ".join(f"mass_end_job.{column.strip()}" for column in JOB_COLUMNS.split(","))
 
 # One statement inserts the job, or finds that the team has one open already: the partial unique
 # index mass_end_job_one_open_per_team makes a concurrent second insert wait for the first and
@@ -35,7 +36,11 @@ OPEN_JOB = f"""
 SELECT {JOB_COLUMNS} FROM mass_end_job WHERE team_id = $1 AND state IN ('QUEUED', 'RUNNING')
 """
 
+OPEN_JOB_IDS = "SELECT id FROM mass_end_job WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id"
+
 LOAD_JOB = f"SELECT {JOB_COLUMNS} FROM mass_end_job WHERE id = $1"
+
+TEAM_JOB = f"SELECT {JOB_COLUMNS} FROM mass_end_job WHERE id = $1 AND team_id = $2"
 
 START_RUN = f"""
 UPDATE mass_end_job
@@ -89,15 +94,17 @@ WITH running AS (
 ), unqualified AS (
     UPDATE lead SET status = 'UNQUALIFIED', updated_at = now()
     WHERE id = ANY(ARRAY(SELECT lead_id FROM ended)) AND status = 'NEW_LEAD'
+), counted AS (
+    SELECT count(*) AS ended FROM ended
 ), progress AS (
     UPDATE mass_end_job
-    SET processed = processed + (SELECT count(*) FROM ended),
-        total = GREATEST(total, processed + (SELECT count(*) FROM ended))
+    SET processed = processed + counted.ended, total = GREATEST(total, processed + counted.ended)
+    FROM counted
     WHERE id = (SELECT id FROM running)
-    RETURNING {JOB_COLUMNS}
+    RETURNING {JOB_COLUMNS_OF_JOB}
 )
-SELECT (SELECT last_id FROM bound) AS last_id, (SELECT count(*) FROM ended) AS ended, progress.*
-FROM (SELECT 1) AS one LEFT JOIN progress ON true
+SELECT bound.last_id, counted.ended, progress.*
+FROM bound CROSS JOIN counted LEFT JOIN progress ON true
 """
 
 _DEADLOCK_RETRIES = 3
