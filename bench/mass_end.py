@@ -6,7 +6,7 @@ On the PostgreSQL server of BENCH_DATABASE_URL (default postgres://postgres@127.
 it seeds one scratch database: a team with N leads (~250-byte rows, status NEW_LEAD) and N
 active conversations, interleaved with a bystander team holding N/10 more. Each round copies it
 twice (CREATE DATABASE ... TEMPLATE: same data, statistics and visibility map) and, after
-CHECKPOINT, times in one copy a single transaction of the two bare UPDATEs (conversations ended,
+CHECKPOINT, in alternating order, times in one copy a single transaction of the two bare UPDATEs (conversations ended,
 leads NEW_LEAD -> UNQUALIFIED), and in the other the real mass end: `end_all_conversations`
 queues the job, a real Worker (pgqueuer) runs it, and the clock stops when a subscriber of its
 progress sees COMPLETED. Meanwhile a probe ingests one lead for the bystander team every 50 ms
@@ -240,16 +240,16 @@ async def main() -> None:
             bare_url = await copy_database(server_url, template_url)
             job_url = await copy_database(server_url, template_url)
             try:
-                await db.init_orm(bare_url)
-                try:
-                    bare, bare_probe = await time_bare_update(bare_url, info)
-                finally:
-                    await db.close_orm()
-                await db.init_orm(job_url)
-                try:
-                    elapsed, final, seen, job_probe = await time_job(job_url, info, args.batch_size)
-                finally:
-                    await db.close_orm()
+                # Which one runs first alternates, so neither always meets the other's leftovers.
+                for which in ("bare", "job") if round_ % 2 else ("job", "bare"):
+                    await db.init_orm(bare_url if which == "bare" else job_url)
+                    try:
+                        if which == "bare":
+                            bare, bare_probe = await time_bare_update(bare_url, info)
+                        else:
+                            elapsed, final, seen, job_probe = await time_job(job_url, info, args.batch_size)
+                    finally:
+                        await db.close_orm()
             finally:
                 await drop_database(server_url, bare_url)
                 await drop_database(server_url, job_url)
