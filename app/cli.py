@@ -89,6 +89,40 @@ def serve(
 
 
 @cli.command()
+def worker() -> None:
+    """Apply pending migrations, then run background jobs until SIGTERM or Ctrl-C."""
+    import signal
+
+    from app.broadcast import EventBus, set_bus
+    from app.jobs import Worker
+
+    settings = get_settings()
+    url = _database_url()
+
+    async def main() -> None:
+        await db.apply_migrations(url)
+        await db.init_orm(url)
+        # Progress events reach the API processes' subscribers through BROADCAST_URL.
+        bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
+        await bus.start()
+        set_bus(bus)
+        job_worker = Worker(url, settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, job_worker.stop)
+        log.info("worker started")
+        try:
+            await job_worker.run()
+        finally:
+            set_bus(None)
+            await bus.stop()
+            await db.close_orm()
+        log.info("worker stopped")
+
+    asyncio.run(main())
+
+
+@cli.command()
 def migrate() -> None:
     """Apply pending migrations."""
     asyncio.run(db.apply_migrations(_database_url()))

@@ -20,8 +20,8 @@ from app import db
 from app.auth import resolve_caller
 from app.broadcast import EventBus, set_bus
 from app.gql import Context
+from app.jobs import Worker
 from app.logs import RequestIdMiddleware
-from app.missing_reps.service import reassignment_sweeper
 from app.schema import schema
 from app.settings import Settings, get_settings
 
@@ -70,8 +70,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
         await bus.start()
         set_bus(bus)
-        # Finishes moving the leads of reps resolved by a process that died mid-way.
-        sweeper = asyncio.create_task(reassignment_sweeper()) if settings.run_workers else None
+        worker, worker_task = None, None
+        if settings.run_workers:
+            worker = Worker(url, settings)
+            worker_task = asyncio.create_task(worker.run(), name="job-worker")
         # Everything built so far (schema, ORM, settings) lives as long as the process: keep it
         # out of the collector's full passes, which otherwise pause a request for 70-100 ms
         # about once in a hundred (bench/missing_reps_page.py: p99 ~80 ms -> ~24 ms).
@@ -80,10 +82,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+            if worker is not None:
+                worker.stop()
+                await worker_task
             set_bus(None)
             await bus.stop()
             await db.close_orm()

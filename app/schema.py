@@ -6,14 +6,20 @@ from app.account_status import graphql as account_status
 from app.audit import graphql as audit
 from app.gql import AppSchema, MaskUnexpectedErrors
 from app.leads import graphql as leads
+from app.mass_end import graphql as mass_end
 from app.missing_reps import graphql as missing_reps
 from app.teams import graphql as teams
 
-Query = merge_types("Query", (teams.Query, account_status.Query, audit.Query, missing_reps.Query))
-Mutation = merge_types(
-    "Mutation", (teams.Mutation, leads.Mutation, account_status.Mutation, missing_reps.Mutation)
+Query = merge_types(
+    "Query", (teams.Query, account_status.Query, audit.Query, missing_reps.Query, mass_end.Query)
 )
-Subscription = merge_types("Subscription", (account_status.Subscription, missing_reps.Subscription))
+Mutation = merge_types(
+    "Mutation",
+    (teams.Mutation, leads.Mutation, account_status.Mutation, missing_reps.Mutation, mass_end.Mutation),
+)
+Subscription = merge_types(
+    "Subscription", (account_status.Subscription, missing_reps.Subscription, mass_end.Subscription)
+)
 
 schema = AppSchema(
     query=Query, mutation=Mutation, subscription=Subscription, extensions=[MaskUnexpectedErrors]

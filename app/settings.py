@@ -40,6 +40,26 @@ class Settings(BaseSettings):
     smtp_start_tls: bool = False
     smtp_from: str = "Switchboard <no-reply@switchboard.local>"
     mass_end_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    mass_end_max_runs: int = Field(
+        default=10,
+        ge=1,
+        description="A mass end that has been started this many times without finishing is FAILED.",
+    )
+    mass_end_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A mass end that found its team's lock held, or hit an error, runs again after this long.",
+    )
+    job_heartbeat_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a claimed job is taken up by another worker.",
+    )
+    job_poll_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between a worker's checks for stale jobs (new jobs wake it at once).",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to open cross-origin websockets (JSON list).",

@@ -18,9 +18,10 @@ import uvicorn
 from tortoise import Tortoise
 
 from app import db
+from app.jobs import QUEUE_TABLES
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api
+from tests.support import Api, Mailbox
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Parallel test sessions may share one Redis: each hears only its own channels.
@@ -65,9 +66,23 @@ async def database_url(server_url_base: str):
 
 
 @pytest.fixture(scope="session")
-async def server(database_url: str):
+def mailbox():
+    """A real SMTP server (aiosmtpd) on loopback; the test server sends its emails there."""
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+# Jobs run in the server's own worker; short timeouts keep retries and re-claims quick.
+FAST_JOBS = dict(job_heartbeat_timeout=5, job_poll_interval=0.5, mass_end_retry_seconds=0.2, mass_end_batch_size=3)
+
+
+@pytest.fixture(scope="session")
+async def server(database_url: str, mailbox: Mailbox):
     """The app served by uvicorn on a free loopback port, in the test event loop."""
-    app = create_app(Settings(broadcast_url="memory://"), database_url=database_url)  # prefix from env
+    settings = Settings(broadcast_url="memory://", smtp_host=mailbox.host, smtp_port=mailbox.port, **FAST_JOBS)
+    app = create_app(settings, database_url=database_url)  # prefix from env
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
@@ -92,12 +107,12 @@ def table_names(server) -> list[str]:
 
 @pytest.fixture(autouse=True)
 async def clean_tables(request):
-    """Every test starts from empty tables (the schema is built once per session)."""
+    """Every test starts from empty tables, the job queue's included (the schema is built once per session)."""
     if "server" not in request.fixturenames:
         yield
         return
     yield
-    names = request.getfixturevalue("table_names")
+    names = [*request.getfixturevalue("table_names"), *QUEUE_TABLES]
     await db.connection().execute_script(f"TRUNCATE {', '.join(names)} CASCADE")
 
 

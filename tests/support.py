@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
+import socket
+import threading
 import uuid
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -198,3 +203,57 @@ def lead_input(external_id: str, rep_name: str | None = None, rep_email: str | N
 
 async def ingest(api: Api, team: TeamFixture, leads: list[dict]) -> dict:
     return (await api.data(INGEST, {"leads": leads}, token=team.integration_token))["ingestLeads"]
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a free loopback port that keeps what it receives.
+
+    `refuse_next(n)` answers the next n messages with a temporary failure (451), as a busy
+    server would.
+    """
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.host = "127.0.0.1"
+        self.received: list[EmailMessage] = []
+        self.refused = 0
+        self._to_refuse = 0
+        self._lock = threading.Lock()
+        self._controller = Controller(self, hostname=self.host, port=self.port)
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def refuse_next(self, count: int) -> None:
+        with self._lock:
+            self._to_refuse = count
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd handler hook
+        with self._lock:
+            if self._to_refuse:
+                self._to_refuse -= 1
+                self.refused += 1
+                return "451 4.3.0 Try again later"
+            self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.received if m["To"] == address]
+
+    async def wait_for(self, address: str, count: int = 1, timeout: float = 15) -> list[EmailMessage]:
+        """The messages to `address` once there are `count` of them."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(found := self.messages_to(address)) < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"{len(found)} message(s) to {address} after {timeout}s, expected {count}")
+            await asyncio.sleep(0.05)
+        return found

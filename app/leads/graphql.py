@@ -8,15 +8,23 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from app.auth import Permission
-from app.gql import AppInfo, loader
+from app.gql import AppInfo, loader, parse_id
 from app.leads import service
-from app.leads.models import LeadStatus
+from app.leads.models import ConversationState, EndReason, LeadStatus, MessageDirection
 from app.teams.graphql import UserType, load_user
 
 if TYPE_CHECKING:
     from app.missing_reps.graphql import MissingRepType
 
 LeadStatusEnum = strawberry.enum(LeadStatus, name="LeadStatus")
+ConversationStateEnum = strawberry.enum(ConversationState, name="ConversationState")
+EndReasonEnum = strawberry.enum(EndReason, name="EndReason")
+MessageDirectionEnum = strawberry.enum(MessageDirection, name="MessageDirection")
+OwnerNotificationEnum = strawberry.enum(
+    service.OwnerNotification,
+    name="OwnerNotification",
+    description="Whether the lead's assigned user was told that the lead wrote again.",
+)
 
 
 @strawberry.input(description="The rep a lead is assigned to in the CRM; any field may be absent.")
@@ -131,8 +139,82 @@ class IngestLeadsResult:
     rejected_count: int
 
 
+@strawberry.type(name="Conversation", description="A lead's conversation with the AI assistant.")
+class ConversationType:
+    id: strawberry.ID
+    state: ConversationStateEnum
+    end_reason: EndReasonEnum | None
+    ended_at: datetime | None
+    assistant_may_reply: bool = strawberry.field(description="False once mass end has ended it: never again.")
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, conversation: service.ConversationRecord) -> ConversationType:
+        return cls(
+            id=strawberry.ID(str(conversation.id)),
+            state=conversation.state,
+            end_reason=conversation.end_reason,
+            ended_at=conversation.ended_at,
+            assistant_may_reply=conversation.assistant_may_reply,
+            created_at=conversation.created_at,
+        )
+
+
+@strawberry.type(name="Message")
+class MessageType:
+    id: strawberry.ID
+    direction: MessageDirectionEnum = strawberry.field(description="INBOUND: from the lead; OUTBOUND: from the assistant.")
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, message: service.MessageRecord) -> MessageType:
+        return cls(
+            id=strawberry.ID(str(message.id)),
+            direction=message.direction,
+            body=message.body,
+            created_at=message.created_at,
+        )
+
+
+@strawberry.type
+class ReceiveLeadMessageResult:
+    lead: LeadType
+    conversation: ConversationType
+    message: MessageType = strawberry.field(description="The lead's message, as stored.")
+    assistant_replied: bool
+    reply: MessageType | None = strawberry.field(description="The assistant's answer, when it answered.")
+    notification: OwnerNotificationEnum
+    team_id: strawberry.Private[int]
+    notified_user_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The user emailed to reach out to the lead directly, if any.")
+    async def notified_user(self, info: AppInfo) -> UserType | None:
+        if self.notified_user_id is None:
+            return None
+        return await load_user(info, self.team_id, self.notified_user_id)
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Integrations only: a lead wrote. Stored; the assistant answers only on an active "
+        "conversation; after a mass end the lead's assigned user is emailed instead."
+    )
+    async def receive_lead_message(self, info: AppInfo, lead_id: strawberry.ID, body: str) -> ReceiveLeadMessageResult:
+        caller = info.context.require(Permission.INGEST_LEADS)
+        outcome = await service.receive_lead_message(caller.team_id, parse_id(lead_id, "Lead"), body)
+        return ReceiveLeadMessageResult(
+            lead=LeadType.from_record(outcome.lead),
+            conversation=ConversationType.from_record(outcome.conversation),
+            message=MessageType.from_record(outcome.message),
+            assistant_replied=outcome.reply is not None,
+            reply=MessageType.from_record(outcome.reply) if outcome.reply else None,
+            notification=outcome.notification,
+            team_id=caller.team_id,
+            notified_user_id=outcome.notified_user_id,
+        )
+
     @strawberry.mutation(description="Integrations only: create or update up to 1,000 leads by external id.")
     async def ingest_leads(self, info: AppInfo, leads: list[LeadInput]) -> IngestLeadsResult:
         caller = info.context.require(Permission.INGEST_LEADS)

@@ -47,6 +47,9 @@ class Lead(Model):
     missing_rep: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "switchboard.MissingRep", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # When the assigned user was last emailed that this lead wrote again after a mass end; a
+    # conditional UPDATE of it lets through at most one such email per lead per hour.
+    owner_notified_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -1,20 +1,27 @@
-"""Leads: ingestion from integrations (idempotent, set-based) and reading leads."""
+"""Leads: ingestion from integrations (idempotent, set-based), reading leads, inbound messages."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from app import notifications
 from app.account_status import service as account_status
-from app.errors import AppError, ErrorCode, bad_input
-from app.leads.models import Lead, LeadStatus
+from app.errors import AppError, ErrorCode, bad_input, not_found
+from app.leads.models import ConversationState, EndReason, Lead, LeadStatus, MessageDirection
+from app.leads.responder import RESPONDER
 from app.missing_reps import service as missing_reps
+from app.teams import service as teams
 from app.teams.rep_matching import RepRef, match_reps
 from app.validation import clean_email, clean_phone, normalize_name
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 MAX_EXTERNAL_ID = 200
@@ -293,3 +300,166 @@ async def leads_by_ids(team_id: int, lead_ids: list[int]) -> dict[int, LeadRecor
 async def get_lead(team_id: int, lead_id: int) -> LeadRecord | None:
     lead = await Lead.get_or_none(team_id=team_id, id=lead_id)
     return _record(lead) if lead else None
+
+
+# --- inbound messages: what happens when a lead writes ----------------------------------------
+
+MAX_MESSAGE_LENGTH = 10_000
+OWNER_NOTICE_INTERVAL = "1 hour"
+
+
+class OwnerNotification(str, Enum):
+    NOT_NEEDED = "NOT_NEEDED"  # the assistant answered, or the conversation ended otherwise
+    EMAIL_QUEUED = "EMAIL_QUEUED"
+    ALREADY_NOTIFIED = "ALREADY_NOTIFIED"  # an email about this lead went out within the hour
+    NO_RECIPIENT = "NO_RECIPIENT"  # no assigned user, or the user has no email
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: int
+    lead_id: int
+    state: ConversationState
+    end_reason: EndReason | None
+    ended_at: datetime | None
+    assistant_may_reply: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    conversation_id: int
+    direction: MessageDirection
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    lead: LeadRecord
+    conversation: ConversationRecord
+    message: MessageRecord
+    reply: MessageRecord | None
+    notification: OwnerNotification
+    notified_user_id: int | None
+
+
+# The lead's latest conversation, locked: a mass-end batch ending it waits for this message
+# (and the reply) to commit, and the message never sees a half-ended conversation.
+_LOCK_CONVERSATION = """
+SELECT c.id, c.lead_id, c.state, c.end_reason, c.ended_at, c.assistant_may_reply, c.created_at
+FROM conversation c
+WHERE c.lead_id = $1 AND c.team_id = $2
+ORDER BY c.id DESC
+LIMIT 1
+FOR UPDATE
+"""
+
+_START_CONVERSATION = """
+INSERT INTO conversation (team_id, lead_id, state, assistant_may_reply, created_at)
+VALUES ($1, $2, 'ACTIVE', true, now())
+RETURNING id, lead_id, state, end_reason, ended_at, assistant_may_reply, created_at
+"""
+
+_ADD_MESSAGE = """
+INSERT INTO message (conversation_id, direction, body, created_at) VALUES ($1, $2, $3, now())
+RETURNING id, conversation_id, direction, body, created_at
+"""
+
+# At most one "wrote again" email per lead per hour, decided by the database: concurrent
+# messages queue on the lead's row and only the first one inside the hour updates it.
+_CLAIM_OWNER_NOTICE = f"""
+UPDATE lead SET owner_notified_at = now()
+WHERE id = $1 AND (owner_notified_at IS NULL OR owner_notified_at <= now() - interval '{OWNER_NOTICE_INTERVAL}')
+RETURNING id
+"""
+
+
+async def receive_lead_message(team_id: int, lead_id: int, body: str) -> InboundOutcome:
+    """Stores a lead's message; the assistant answers only on an active conversation.
+
+    On a conversation ended by mass end nothing answers, and the lead's assigned user is
+    emailed (queued in this transaction; at most once per lead per hour) to reach out directly.
+    """
+    text = body.strip()
+    if not text:
+        raise bad_input("body must not be empty.", field="body")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise bad_input(f"body must be at most {MAX_MESSAGE_LENGTH} characters.", field="body")
+    lead_model = await Lead.get_or_none(id=lead_id, team_id=team_id)
+    if lead_model is None:
+        raise not_found("Lead")
+    lead = _record(lead_model)
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(_LOCK_CONVERSATION, [lead_id, team_id])
+        if not rows:  # ingestion always starts one; a lead without any still gets its message kept
+            rows = await conn.execute_query_dict(_START_CONVERSATION, [team_id, lead_id])
+        conversation = _conversation(rows[0])
+        message = await _add_message(conn, conversation.id, MessageDirection.INBOUND, text)
+        reply = None
+        notification, notified_user_id = OwnerNotification.NOT_NEEDED, None
+        if conversation.state == ConversationState.ACTIVE and conversation.assistant_may_reply:
+            answer = await RESPONDER.reply(lead_name=lead.name, inbound=text)
+            reply = await _add_message(conn, conversation.id, MessageDirection.OUTBOUND, answer)
+        elif conversation.end_reason == EndReason.MASS_END:
+            notification, notified_user_id = await _notify_owner(conn, team_id, lead, text)
+    return InboundOutcome(
+        lead=lead,
+        conversation=conversation,
+        message=message,
+        reply=reply,
+        notification=notification,
+        notified_user_id=notified_user_id,
+    )
+
+
+async def _notify_owner(conn, team_id: int, lead: LeadRecord, text: str) -> tuple[OwnerNotification, int | None]:
+    owner = (await teams.users_by_ids(team_id, [lead.assigned_user_id])).get(lead.assigned_user_id)
+    if owner is None or not owner.email:
+        log.warning("lead %s wrote again after a mass end, but nobody can be emailed", lead.id)
+        return OwnerNotification.NO_RECIPIENT, None
+    if not await conn.execute_query_dict(_CLAIM_OWNER_NOTICE, [lead.id]):
+        return OwnerNotification.ALREADY_NOTIFIED, None
+    await notifications.queue_email(conn, wrote_again_email(owner, lead, text))
+    return OwnerNotification.EMAIL_QUEUED, owner.id
+
+
+def wrote_again_email(owner: teams.UserRecord, lead: LeadRecord, text: str) -> notifications.Email:
+    who = lead.name or lead.email or lead.phone or lead.external_id
+    contact = "\n".join(
+        f"  {label}: {value}" for label, value in (("Name", lead.name), ("Email", lead.email), ("Phone", lead.phone)) if value
+    )
+    body = (
+        f"Hi {owner.name},\n\n"
+        f"{who} wrote again, but their conversation was ended when your team ended all "
+        "conversations, so the assistant will not answer them.\n\n"
+        f"Their message:\n\n{text}\n\n"
+        f"Please reach out to them directly:\n{contact}\n\n"
+        "-- Switchboard\n"
+    )
+    return notifications.Email(to=owner.email, subject=f"{who} wrote again: please reach out directly", body=body)
+
+
+async def _add_message(conn, conversation_id: int, direction: MessageDirection, body: str) -> MessageRecord:
+    rows = await conn.execute_query_dict(_ADD_MESSAGE, [conversation_id, direction.value, body])
+    row = rows[0]
+    return MessageRecord(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        direction=MessageDirection(row["direction"]),
+        body=row["body"],
+        created_at=row["created_at"],
+    )
+
+
+def _conversation(row: dict) -> ConversationRecord:
+    return ConversationRecord(
+        id=row["id"],
+        lead_id=row["lead_id"],
+        state=ConversationState(row["state"]),
+        end_reason=EndReason(row["end_reason"]) if row["end_reason"] else None,
+        ended_at=row["ended_at"],
+        assistant_may_reply=row["assistant_may_reply"],
+        created_at=row["created_at"],
+    )

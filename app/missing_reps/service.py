@@ -10,7 +10,8 @@ Resolving commits the status, the new user or alias and the audit event in one s
 transaction and marks the rep `reassignment_pending`. The rep's leads still with the Default
 Rep then move to the user in batches, each its own transaction; the last batch clears the flag.
 A process that dies in between leaves the flag set, and `finish_pending_reassignments` (run at
-startup and every minute by each API process with workers) completes the move.
+start and every minute by every job worker: API processes with RUN_WORKERS and `switchboard
+worker` processes) completes the move.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from app import broadcast, db, paging
+from app import broadcast, db, jobs, paging
 from app.audit import service as audit
 from app.errors import AppError, bad_input, conflict, not_found
 from app.missing_reps import suggestions
@@ -596,6 +597,7 @@ async def finish_reassignment(team_id: int, rep_id: int) -> None:
         after_id = batch.last_id
 
 
+@jobs.periodic(SWEEP_INTERVAL_SECONDS)
 async def finish_pending_reassignments() -> int:
     """Completes every reassignment a process left unfinished; returns how many reps it saw."""
     rows = await db.connection().execute_query_dict(
@@ -607,13 +609,3 @@ async def finish_pending_reassignments() -> int:
         except Exception:  # noqa: BLE001 - one rep's failure must not stop the others
             log.exception("could not finish moving the leads of missing rep %s", row["id"])
     return len(rows)
-
-
-async def reassignment_sweeper(interval: float = SWEEP_INTERVAL_SECONDS) -> None:
-    """Runs `finish_pending_reassignments` now and then every `interval` seconds, forever."""
-    while True:
-        try:
-            await finish_pending_reassignments()
-        except Exception:  # noqa: BLE001 - e.g. the database is briefly away: try again later
-            log.warning("missing-rep reassignment sweep failed", exc_info=True)
-        await asyncio.sleep(interval)
