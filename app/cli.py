@@ -15,6 +15,7 @@ import typer
 
 from app import db
 from app.logs import configure_logging
+from app.runtime import orm_and_bus
 from app.settings import get_settings
 from app.teams.models import Role
 
@@ -31,11 +32,8 @@ def _run_with_orm(work: Callable[[], Awaitable[Any]]) -> Any:
     async def main() -> Any:
         url = _database_url()
         await db.apply_migrations(url)
-        await db.init_orm(url)
-        try:
+        async with orm_and_bus(url, get_settings()):
             return await work()
-        finally:
-            await db.close_orm()
 
     return asyncio.run(main())
 
@@ -68,11 +66,8 @@ def serve(
         if demo:
             from app.demo import seed_demo
 
-            await db.init_orm(url)
-            try:
+            async with orm_and_bus(url, settings):
                 _print_json(await seed_demo())
-            finally:
-                await db.close_orm()
 
     asyncio.run(prepare())
     host, port = host or settings.host, port or settings.port
@@ -93,7 +88,6 @@ def worker() -> None:
     """Apply pending migrations, then run background jobs until SIGTERM or Ctrl-C."""
     import signal
 
-    from app.broadcast import EventBus, set_bus
     from app.jobs import Worker
 
     settings = get_settings()
@@ -101,22 +95,14 @@ def worker() -> None:
 
     async def main() -> None:
         await db.apply_migrations(url)
-        await db.init_orm(url)
         # Progress events reach the API processes' subscribers through BROADCAST_URL.
-        bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
-        await bus.start()
-        set_bus(bus)
-        job_worker = Worker(url, settings)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, job_worker.stop)
-        log.info("worker started")
-        try:
+        async with orm_and_bus(url, settings):
+            job_worker = Worker(url, settings)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, job_worker.stop)
+            log.info("worker started")
             await job_worker.run()
-        finally:
-            set_bus(None)
-            await bus.stop()
-            await db.close_orm()
         log.info("worker stopped")
 
     asyncio.run(main())

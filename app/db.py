@@ -36,6 +36,7 @@ class LockSpace(IntEnum):
     """First key of two-key advisory locks (the second is usually a team id): one place for all."""
 
     TEAM_LEAD_GATE = 1  # shared by lead creation, exclusive for pause / unpause
+    MASS_END = 2  # held by the one worker running a team's mass end
 
 _EMBEDDED_DATABASE = "switchboard"
 

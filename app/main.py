@@ -18,10 +18,10 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from app import db
 from app.auth import resolve_caller
-from app.broadcast import EventBus, set_bus
 from app.gql import Context
 from app.jobs import Worker
 from app.logs import RequestIdMiddleware
+from app.runtime import orm_and_bus
 from app.schema import schema
 from app.settings import Settings, get_settings
 
@@ -66,28 +66,22 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         url = database_url or db.resolve_database_url(settings.database_url, settings.data_dir)
         if database_url is None:
             await db.apply_migrations(url)
-        await db.init_orm(url)
-        bus = EventBus(settings.broadcast_url, settings.broadcast_channel_prefix)
-        await bus.start()
-        set_bus(bus)
-        worker, worker_task = None, None
-        if settings.run_workers:
-            worker = Worker(url, settings)
-            worker_task = asyncio.create_task(worker.run(), name="job-worker")
-        # Everything built so far (schema, ORM, settings) lives as long as the process: keep it
-        # out of the collector's full passes, which otherwise pause a request for 70-100 ms
-        # about once in a hundred (bench/missing_reps_page.py: p99 ~80 ms -> ~24 ms).
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            if worker is not None:
-                worker.stop()
-                await worker_task
-            set_bus(None)
-            await bus.stop()
-            await db.close_orm()
+        async with orm_and_bus(url, settings):
+            worker, worker_task = None, None
+            if settings.run_workers:
+                worker = Worker(url, settings)
+                worker_task = asyncio.create_task(worker.run(), name="job-worker")
+            # Everything built so far (schema, ORM, settings) lives as long as the process: keep it
+            # out of the collector's full passes, which otherwise pause a request for 70-100 ms
+            # about once in a hundred (bench/missing_reps_page.py: p99 ~80 ms -> ~24 ms).
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                if worker is not None:
+                    worker.stop()
+                    await worker_task
 
     graphql = SwitchboardGraphQL(
         schema,

@@ -12,6 +12,8 @@ from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
 from app.gql import AppInfo
+from app.mass_end import service as mass_end
+from app.mass_end.graphql import MassEndJobType
 from app.teams.graphql import UserType, load_user
 from app.teams.models import AccountState
 
@@ -41,6 +43,11 @@ class AccountStatusType:
         if self.paused_by_id is None:
             return None
         return await load_user(info, self.team_id, self.paused_by_id)
+
+    @strawberry.field(description="The team's queued or running mass end, if any.")
+    async def active_mass_end_job(self, info: AppInfo) -> MassEndJobType | None:
+        job = await mass_end.open_job(self.team_id)
+        return MassEndJobType.from_record(job) if job else None
 
     @strawberry.field(description="Active conversations a mass end would end now.")
     async def active_conversation_count(self, info: AppInfo) -> int:
@@ -84,7 +91,9 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Each pause and unpause of the caller's team.")
+    @strawberry.subscription(
+        description="The caller's team's status after each pause and unpause, and when a mass end starts or ends."
+    )
     async def account_status_changed(self, info: AppInfo) -> AsyncGenerator[AccountStatusType, None]:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
         channel = broadcast.team_channel(caller.team_id, service.CHANGED_TOPIC)

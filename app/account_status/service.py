@@ -149,8 +149,17 @@ async def _change_state(
         changed = _status(rows[0])
         action = "ACCOUNT_PAUSED" if target == AccountState.PAUSED else "ACCOUNT_UNPAUSED"
         await audit.record(team_id, actor_id, action, audit_details, connection=conn)
-    await broadcast.publish(broadcast.team_channel(team_id, CHANGED_TOPIC), changed.to_payload())
+    await _publish(changed)
     return changed
+
+
+async def announce(team_id: int) -> None:
+    """Publishes the team's status again: something it shows (e.g. the open mass end) changed."""
+    await _publish(await get_status(team_id))
+
+
+async def _publish(status: AccountStatusRecord) -> None:
+    await broadcast.publish(broadcast.team_channel(status.team_id, CHANGED_TOPIC), status.to_payload())
 
 
 async def lock_team_for_lead_creation(conn: BaseDBAsyncClient, team_id: int) -> LeadCreationGate:

@@ -23,6 +23,7 @@ import asyncpg
 from tortoise.transactions import in_transaction
 
 from app import broadcast, db, jobs
+from app.account_status import service as account_status
 from app.audit import service as audit
 from app.errors import not_found
 from app.mass_end import sql
@@ -111,11 +112,13 @@ async def end_all_conversations(team_id: int, requested_by_id: int | None) -> Ma
                 await audit.record(
                     team_id, requested_by_id, AUDIT_ACTION, {"job_id": job.id, "total": job.total}, connection=conn
                 )
-                return job
-            rows = await conn.execute_query_dict(sql.OPEN_JOB, [team_id])
-            if rows:
+            else:
+                rows = await conn.execute_query_dict(sql.OPEN_JOB, [team_id])
+                if not rows:
+                    continue  # the open job finished between the two statements: start a new one
                 return MassEndJobRecord.from_row(rows[0])
-        # The open job finished between the two statements: start a new one.
+        await account_status.announce(team_id)  # dashboards show the open job
+        return job
     raise RuntimeError(f"could not start or find a mass end for team {team_id}")
 
 
@@ -248,6 +251,7 @@ async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch
     row = await sql.job_row(conn, sql.COMPLETE, job.id)
     if row is not None:
         await _publish(MassEndJobRecord.from_row(row))
+        await account_status.announce(job.team_id)
         log.info("mass end %s of team %s completed: %s conversations", job.id, job.team_id, row["processed"])
 
 
@@ -256,6 +260,7 @@ async def _fail(conn: asyncpg.Connection, job: MassEndJobRecord, reason: str) ->
     if row is not None:
         log.error("mass end %s of team %s failed: %s", job.id, job.team_id, reason)
         await _publish(MassEndJobRecord.from_row(row))
+        await account_status.announce(job.team_id)
 
 
 async def _publish(job: MassEndJobRecord) -> None:

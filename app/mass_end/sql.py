@@ -13,8 +13,8 @@ from typing import Any
 
 import asyncpg
 
-# Advisory lock keys are (class, team id); the class keeps them apart from other features' keys.
-TEAM_LOCK_CLASS = 0x5B02
+from app import db
+
 
 JOB_COLUMNS = (
     "id, team_id, requested_by_id, state, total, processed, runs, error, created_at, started_at, finished_at"
@@ -122,11 +122,11 @@ class Batch:
 
 
 async def try_lock_team(conn: asyncpg.Connection, team_id: int) -> bool:
-    return await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", TEAM_LOCK_CLASS, team_id)
+    return await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", db.LockSpace.MASS_END, team_id)
 
 
 async def unlock_team(conn: asyncpg.Connection, team_id: int) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1, $2)", TEAM_LOCK_CLASS, team_id)
+    await conn.execute("SELECT pg_advisory_unlock($1, $2)", db.LockSpace.MASS_END, team_id)
 
 
 async def job_row(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ import contextlib
 import asyncpg
 
 from app import db
-from app.mass_end.sql import TEAM_LOCK_CLASS
+from app.db import LockSpace
 from tests.support import Api, ingest, lead_input
 
 JOB_FIELDS = "id state total processed createdAt startedAt finishedAt estimatedSecondsLeft failureReason requestedBy { id }"
@@ -48,7 +48,7 @@ async def team_lock_held(database_url: str, team_id: int):
     """Holds the team's mass end lock, as a worker still running the job elsewhere would."""
     conn = await asyncpg.connect(**db.credentials_from_url(database_url))
     try:
-        await conn.execute("SELECT pg_advisory_lock($1, $2)", TEAM_LOCK_CLASS, team_id)
+        await conn.execute("SELECT pg_advisory_lock($1, $2)", LockSpace.MASS_END, team_id)
         yield
     finally:
         await conn.close()
