@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,3 +82,13 @@ def loader(info: AppInfo, key: str, load_fn) -> Any:
         loaders[key] = DataLoader(load_fn=load_fn)
     return loaders[key]
 
+
+
+def from_record(cls: type, record: Any, /, **values: Any) -> Any:
+    """A GraphQL type from a service record: every init field of `cls` that the record has is
+    copied (`id` as an ID); `values` give the rest or override."""
+    for f in dataclasses.fields(cls):
+        if f.init and f.name not in values and hasattr(record, f.name):
+            value = getattr(record, f.name)
+            values[f.name] = strawberry.ID(str(value)) if f.name == "id" else value
+    return cls(**values)

@@ -11,7 +11,7 @@ from app import broadcast
 from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo
+from app.gql import AppInfo, from_record
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
 from app.teams.graphql import UserType, load_user
@@ -30,13 +30,7 @@ class AccountStatusType:
 
     @classmethod
     def from_record(cls, status: service.AccountStatusRecord) -> AccountStatusType:
-        return cls(
-            state=status.state,
-            paused_at=status.paused_at,
-            pause_reason=status.pause_reason,
-            team_id=status.team_id,
-            paused_by_id=status.paused_by_id,
-        )
+        return from_record(cls, status)
 
     @strawberry.field
     async def paused_by(self, info: AppInfo) -> UserType | None:

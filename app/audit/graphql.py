@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from app.audit import service
 from app.auth import Permission
 from app import paging
-from app.gql import AppInfo
+from app.gql import AppInfo, from_record
 from app.teams.graphql import UserType, load_user
 
 
@@ -66,14 +66,7 @@ class Query:
         edges = [
             AuditEventEdge(
                 cursor=paging.encode_cursor(e.id),
-                node=AuditEventType(
-                    id=strawberry.ID(str(e.id)),
-                    action=e.action,
-                    details=e.details,
-                    created_at=e.created_at,
-                    team_id=e.team_id,
-                    actor_id=e.actor_id,
-                ),
+                node=from_record(AuditEventType, e),
             )
             for e in events[:limit]
         ]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from app.auth import Permission
-from app.gql import AppInfo, loader, parse_id
+from app.gql import AppInfo, from_record, loader, parse_id
 from app.leads import service
 from app.leads.models import ConversationState, EndReason, LeadStatus, MessageDirection
 from app.teams.graphql import UserType, load_user
@@ -74,22 +74,7 @@ class LeadType:
 
     @classmethod
     def from_record(cls, lead: service.LeadRecord) -> LeadType:
-        return cls(
-            id=strawberry.ID(str(lead.id)),
-            external_id=lead.external_id,
-            name=lead.name,
-            email=lead.email,
-            phone=lead.phone,
-            status=lead.status,
-            rep_name=lead.rep_name,
-            rep_email=lead.rep_email,
-            rep_external_id=lead.rep_external_id,
-            created_at=lead.created_at,
-            updated_at=lead.updated_at,
-            team_id=lead.team_id,
-            assigned_user_id=lead.assigned_user_id,
-            missing_rep_id=lead.missing_rep_id,
-        )
+        return from_record(cls, lead)
 
     @strawberry.field
     async def assigned_user(self, info: AppInfo) -> UserType | None:
@@ -150,14 +135,7 @@ class ConversationType:
 
     @classmethod
     def from_record(cls, conversation: service.ConversationRecord) -> ConversationType:
-        return cls(
-            id=strawberry.ID(str(conversation.id)),
-            state=conversation.state,
-            end_reason=conversation.end_reason,
-            ended_at=conversation.ended_at,
-            assistant_may_reply=conversation.assistant_may_reply,
-            created_at=conversation.created_at,
-        )
+        return from_record(cls, conversation)
 
 
 @strawberry.type(name="Message")
@@ -169,12 +147,7 @@ class MessageType:
 
     @classmethod
     def from_record(cls, message: service.MessageRecord) -> MessageType:
-        return cls(
-            id=strawberry.ID(str(message.id)),
-            direction=message.direction,
-            body=message.body,
-            created_at=message.created_at,
-        )
+        return from_record(cls, message)
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ import strawberry
 
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, parse_id
+from app.gql import AppInfo, from_record, parse_id
 from app.mass_end import service
 from app.mass_end.models import MassEndState
 from app.teams.graphql import UserType, load_user
@@ -39,18 +39,8 @@ class MassEndJobType:
 
     @classmethod
     def from_record(cls, job: service.MassEndJobRecord) -> MassEndJobType:
-        return cls(
-            id=strawberry.ID(str(job.id)),
-            state=job.state,
-            total=job.total,
-            processed=job.processed,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-            estimated_seconds_left=job.estimated_seconds_left(),
-            failure_reason=job.error,
-            team_id=job.team_id,
-            requested_by_id=job.requested_by_id,
+        return from_record(
+            cls, job, estimated_seconds_left=job.estimated_seconds_left(), failure_reason=job.error
         )
 
     @strawberry.field

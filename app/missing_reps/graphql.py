@@ -12,7 +12,7 @@ from strawberry.relay import PageInfo
 
 from app import broadcast
 from app.auth import Permission
-from app.gql import AppInfo, loader, parse_id
+from app.gql import AppInfo, from_record, loader, parse_id
 from app.missing_reps import service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 from app.teams.graphql import UserType, load_user
@@ -68,19 +68,7 @@ class MissingRepType:
 
     @classmethod
     def from_record(cls, rep: service.MissingRepRecord) -> MissingRepType:
-        return cls(
-            id=strawberry.ID(str(rep.id)),
-            name=rep.name,
-            email=rep.email,
-            date_found=rep.date_found,
-            leads_originally_assigned=rep.leads_originally_assigned,
-            status=rep.status,
-            resolution=rep.resolution,
-            resolved_at=rep.resolved_at,
-            leads_moved=rep.leads_moved,
-            reassignment_pending=rep.reassignment_pending,
-            record=rep,
-        )
+        return from_record(cls, rep, record=rep)
 
     @strawberry.field(description="The user the rep was added as or mapped to.")
     async def resolved_user(self, info: AppInfo) -> UserType | None:

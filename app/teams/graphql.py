@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.auth import Permission
-from app.gql import AppInfo, loader, parse_id
+from app.gql import AppInfo, from_record, loader, parse_id
 from app.teams import service
 from app.teams.models import Role
 
@@ -20,7 +20,7 @@ class TeamType:
 
     @classmethod
     def from_record(cls, team: service.TeamRecord) -> TeamType:
-        return cls(id=strawberry.ID(str(team.id)), name=team.name, default_rep_id=team.default_rep_id)
+        return from_record(cls, team)
 
     @strawberry.field(description="Receives the leads whose rep is not a user here.")
     async def default_rep(self, info: AppInfo) -> UserType | None:
@@ -40,14 +40,7 @@ class UserType:
 
     @classmethod
     def from_record(cls, user: service.UserRecord) -> UserType:
-        return cls(
-            id=strawberry.ID(str(user.id)),
-            name=user.name,
-            email=user.email,
-            phone=user.phone,
-            role=user.role,
-            team_id=user.team_id,
-        )
+        return from_record(cls, user)
 
     @strawberry.field(description="Names under which integrations know this user.")
     async def aliases(self, info: AppInfo) -> list[str]:
