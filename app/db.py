@@ -113,6 +113,17 @@ async def ensure_database(url: str) -> None:
         await conn.close()
 
 
+async def drop_database(url: str) -> None:
+    """Drops the database named in `url` (scratch databases of tests and benchmarks)."""
+    credentials = credentials_from_url(url)
+    database = credentials.pop("database")
+    conn = await asyncpg.connect(**credentials, database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
     return database_url or start_embedded_postgres(data_dir)
 

@@ -8,7 +8,6 @@ import tempfile
 import uuid
 from contextlib import asynccontextmanager
 
-import asyncpg
 import uvicorn
 
 from app import db
@@ -45,8 +44,4 @@ async def scratch_app():
     finally:
         server.should_exit = True
         await task
-        credentials = db.credentials_from_url(base)
-        credentials["database"] = "postgres"
-        conn = await asyncpg.connect(**credentials)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await db.drop_database(url)

@@ -89,7 +89,7 @@ async def build_database(server_url: str, conversations: int) -> tuple[str, dict
         await db.apply_migrations(url)
         return url, await _seed(url, conversations)
     except BaseException:
-        await drop_database(server_url, url)
+        await db.drop_database(url)
         raise
 
 
@@ -126,14 +126,6 @@ async def _seed(url: str, conversations: int) -> dict:
     finally:
         await conn.close()
     return info
-
-
-async def drop_database(server_url: str, url: str) -> None:
-    conn = await _admin(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{db.credentials_from_url(url)["database"]}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 class IngestProbe:
@@ -251,8 +243,8 @@ async def main() -> None:
                     finally:
                         await db.close_orm()
             finally:
-                await drop_database(server_url, bare_url)
-                await drop_database(server_url, job_url)
+                await db.drop_database(bare_url)
+                await db.drop_database(job_url)
             assert (final.state.value, final.processed, final.total) == ("COMPLETED", info["active"], info["active"]), final
             ratios.append(elapsed / bare)
             in_job = (final.finished_at - final.started_at).total_seconds()
@@ -272,7 +264,7 @@ async def main() -> None:
     finally:
         broadcast.set_bus(None)
         await bus.stop()
-        await drop_database(server_url, template_url)
+        await db.drop_database(template_url)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from app import db  # noqa: E402
 from app.teams import service as teams  # noqa: E402
 from app.teams.models import Role  # noqa: E402
 from app.validation import normalize_name  # noqa: E402
+from tests.support import start_server_process  # noqa: E402
 
 FIRST_NAMES = """James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara
 Richard Susan Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty
@@ -130,25 +130,7 @@ async def _explain(url: str, team_id: int) -> str:
 
 def _serve(url: str) -> tuple[subprocess.Popen, str]:
     """`switchboard serve` on a free loopback port, without background workers; once ready."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": url, "BROADCAST_URL": "memory://", "RUN_WORKERS": "false", "LOG_LEVEL": "WARNING"}
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], env=env, cwd=root, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not become ready")
+    return start_server_process(url, "memory://", RUN_WORKERS="false")
 
 
 def _report(label: str, samples: list[float]) -> None:
@@ -219,13 +201,7 @@ async def main() -> None:
             server.terminate()
             server.wait(10)
         await db.close_orm()
-        credentials = db.credentials_from_url(args.server_url)
-        credentials["database"] = "postgres"
-        conn = await asyncpg.connect(**credentials)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await db.drop_database(url)
 
 
 if __name__ == "__main__":

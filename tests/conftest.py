@@ -12,7 +12,6 @@ import os
 import tempfile
 import uuid
 
-import asyncpg
 import pytest
 import uvicorn
 from tortoise import Tortoise
@@ -43,16 +42,6 @@ def server_url_base() -> str:
     return server.get_uri("postgres")
 
 
-async def _drop_database(base_url: str, name: str) -> None:
-    credentials = db.credentials_from_url(base_url)
-    credentials["database"] = "postgres"
-    conn = await asyncpg.connect(**credentials)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 async def database_url(server_url_base: str):
     name = f"switchboard_test_{uuid.uuid4().hex[:10]}"
@@ -62,7 +51,7 @@ async def database_url(server_url_base: str):
     except OSError as exc:
         pytest.fail(f"PostgreSQL at {server_url_base} is not reachable: {exc}")
     yield url
-    await _drop_database(server_url_base, name)
+    await db.drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,16 @@ import asyncio
 import email
 import email.policy
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -215,9 +220,7 @@ class Mailbox:
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.host = "127.0.0.1"
         self.received: list[EmailMessage] = []
         self.refused = 0
@@ -257,3 +260,40 @@ class Mailbox:
                 raise AssertionError(f"{len(found)} message(s) to {address} after {timeout}s, expected {count}")
             await asyncio.sleep(0.05)
         return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server_process(database_url: str, broadcast_url: str = "memory://", **env: str) -> tuple[subprocess.Popen, str]:
+    """`switchboard serve` in its own process on `database_url`; (process, base URL) once ready."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BROADCAST_URL": broadcast_url,
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port)],
+        env=environ,
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not become ready")

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -22,17 +21,11 @@ import pytest
 
 from app import db
 from tests.mass_end.support import END_ALL
-from tests.support import Api, lead_input
+from tests.support import Api, free_port, lead_input
 
 LEADS = 3000
 BATCH_SIZE = 10  # about 300 batches: the kill lands early in the job
 WORKER_ENV = {"MASS_END_BATCH_SIZE": str(BATCH_SIZE), "JOB_HEARTBEAT_TIMEOUT": "2", "JOB_POLL_INTERVAL": "0.5"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _start(database_url: str, *args: str, **env: str) -> asyncio.subprocess.Process:
@@ -55,17 +48,12 @@ async def own_database(server_url_base):
     url = db.url_with_database(server_url_base, name)
     await db.apply_migrations(url)
     yield url
-    credentials = {**db.credentials_from_url(server_url_base), "database": "postgres"}
-    conn = await asyncpg.connect(**credentials)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await db.drop_database(url)
 
 
 @pytest.fixture
 async def api_without_workers(own_database):
-    port = _free_port()
+    port = free_port()
     proc = await _start(own_database, "serve", "--port", str(port), RUN_WORKERS="false")
     base = f"http://127.0.0.1:{port}"
     try:

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
 
-import httpx
 
 from app.audit.models import AuditEvent
 from app.leads.models import Lead
@@ -71,31 +65,3 @@ async def leads_of(team: TeamFixture, rep_id: str) -> dict[str, int | None]:
 
 async def audit_events(team: TeamFixture) -> list[AuditEvent]:
     return await AuditEvent.filter(team_id=team.id).order_by("id")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server_process(database_url: str, broadcast_url: str) -> tuple[subprocess.Popen, str]:
-    """`switchboard serve` in its own process on `database_url`; (process, base URL) once ready."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "BROADCAST_URL": broadcast_url, "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not become ready")

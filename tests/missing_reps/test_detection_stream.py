@@ -8,7 +8,7 @@ from app.broadcast import team_channel
 from app.missing_reps.models import MissingRep, MissingRepStatus
 from app.missing_reps.service import DETECTED_TOPIC
 from app.teams.models import Role
-from tests.missing_reps.screen import start_server_process
+from tests.support import start_server_process
 from tests.support import Api, Subscription, ingest, lead_input, make_team, wait_for_subscribers
 
 DETECTED = "subscription { missingRepDetected { id name email status leadsOriginallyAssigned dateFound } }"

@@ -11,7 +11,8 @@ from app.leads import service as leads
 from app.leads.models import Lead
 from app.missing_reps import service
 from app.teams.models import Role, UserAlias
-from tests.missing_reps.screen import MAP, ONE, detect, leads_of, start_server_process
+from tests.missing_reps.screen import MAP, ONE, detect, leads_of
+from tests.support import start_server_process
 from tests.support import ingest, lead_input, make_member, make_team
 
 

@@ -130,13 +130,7 @@ async def scratch_url(server_url_base):
     url = db.url_with_database(server_url_base, name)
     await db.ensure_database(url)
     yield url
-    credentials = db.credentials_from_url(server_url_base)
-    credentials["database"] = "postgres"
-    conn = await asyncpg.connect(**credentials)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await db.drop_database(url)
 
 
 async def test_models_have_no_changes_without_a_migration(server):
