@@ -492,15 +492,7 @@ async def add_as_user(
         alias_added = normalize_name(name) != rep.normalized_name and await teams.add_alias(
             conn, team_id, user.id, rep.name
         )
-        await conn.execute_query("UPDATE missing_rep SET resolved_user_id = $2 WHERE id = $1", [rep_id, user.id])
-        leads_to_move = await _count_leads_to_move(conn, team_id, rep_id, _leads_source(team.default_rep_id, user.id))
-        await audit.record(
-            team_id,
-            actor_id,
-            AuditAction.ADDED_AS_USER.value,
-            _details(rep, user_id=user.id, user_name=user.name, alias_added=alias_added, leads_moved=leads_to_move),
-            connection=conn,
-        )
+        await _record_resolution(conn, team, rep, user, AuditAction.ADDED_AS_USER, actor_id, alias_added)
     return await _finish_after_resolve(team_id, rep_id)
 
 
@@ -521,16 +513,30 @@ async def map_to_user(team_id: int, actor_id: int | None, rep_id: int, user_id: 
         )
         user = await teams.get_user(team_id, user_id, connection=conn)
         alias_added = await teams.add_alias(conn, team_id, user.id, rep.name)
-        await conn.execute_query("UPDATE missing_rep SET resolved_user_id = $2 WHERE id = $1", [rep_id, user.id])
-        leads_to_move = await _count_leads_to_move(conn, team_id, rep_id, _leads_source(team.default_rep_id, user.id))
-        await audit.record(
-            team_id,
-            actor_id,
-            AuditAction.MAPPED_TO_USER.value,
-            _details(rep, user_id=user.id, user_name=user.name, alias_added=alias_added, leads_moved=leads_to_move),
-            connection=conn,
-        )
+        await _record_resolution(conn, team, rep, user, AuditAction.MAPPED_TO_USER, actor_id, alias_added)
     return await _finish_after_resolve(team_id, rep_id)
+
+
+async def _record_resolution(
+    conn: BaseDBAsyncClient,
+    team: teams.TeamRecord,
+    rep: MissingRepRecord,
+    user: teams.UserRecord,
+    action: AuditAction,
+    actor_id: int | None,
+    alias_added: bool,
+) -> None:
+    """The rest of a resolve, in its transaction: the rep points at its user, and the audit event
+    says how many leads the batches are about to move."""
+    await conn.execute_query("UPDATE missing_rep SET resolved_user_id = $2 WHERE id = $1", [rep.id, user.id])
+    leads_to_move = await _count_leads_to_move(conn, team.id, rep.id, _leads_source(team.default_rep_id, user.id))
+    await audit.record(
+        team.id,
+        actor_id,
+        action.value,
+        _details(rep, user_id=user.id, user_name=user.name, alias_added=alias_added, leads_moved=leads_to_move),
+        connection=conn,
+    )
 
 
 async def _count_leads_to_move(conn: BaseDBAsyncClient, team_id: int, rep_id: int, source: int | None) -> int:
