@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -415,7 +416,12 @@ async def receive_lead_message(team_id: int, lead_id: int, body: str) -> Inbound
 
 
 async def _notify_owner(conn, team_id: int, lead: LeadRecord, text: str) -> tuple[OwnerNotification, int | None]:
-    owner = (await teams.users_by_ids(team_id, [lead.assigned_user_id])).get(lead.assigned_user_id)
+    # On the transaction's connection: a second pooled connection per message could exhaust the
+    # pool under a burst of messages, each transaction waiting for a connection another holds.
+    owner = None
+    if lead.assigned_user_id is not None:
+        with contextlib.suppress(AppError):
+            owner = await teams.get_user(team_id, lead.assigned_user_id, connection=conn)
     if owner is None or not owner.email:
         log.warning("lead %s wrote again after a mass end, but nobody can be emailed", lead.id)
         return OwnerNotification.NO_RECIPIENT, None
