@@ -16,6 +16,7 @@ DEMO_USERS = [
     ("Theo Leader", Role.TEAM_LEADER),
     ("Mia Manager", Role.MANAGER),
     ("Rex Rep", Role.REP),
+    ("Steve Smith", Role.REP),  # the CRM calls him "Stephen Smith": a suggested match to map
     ("Dana Default", Role.REP),
 ]
 DEMO_LEADS = 25
