@@ -21,7 +21,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from app import broadcast, db
+from app import broadcast, db, records
 from app.audit import service as audit
 from app.errors import AppError, ErrorCode, bad_input, not_found
 from app.teams.models import AccountState
@@ -73,13 +73,7 @@ _STATUS_COLUMNS = "id AS team_id, state, paused_at, paused_by_id, pause_reason"
 
 
 def _status(row: dict) -> AccountStatusRecord:
-    return AccountStatusRecord(
-        team_id=row["team_id"],
-        state=AccountState(row["state"]),
-        paused_at=row["paused_at"],
-        paused_by_id=row["paused_by_id"],
-        pause_reason=row["pause_reason"],
-    )
+    return records.build(AccountStatusRecord, row)
 
 
 async def get_status(team_id: int) -> AccountStatusRecord:

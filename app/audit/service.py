@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.audit.models import AuditEvent
+from app import records
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,7 @@ async def record(
 
 
 def _record(event: AuditEvent) -> AuditRecord:
-    return AuditRecord(
-        id=event.id,
-        team_id=event.team_id,
-        actor_id=event.actor_id,
-        action=event.action,
-        details=event.details,
-        created_at=event.created_at,
-    )
+    return records.build(AuditRecord, event)
 
 
 async def events_of_team(team_id: int, *, limit: int, before_id: int | None = None) -> list[AuditRecord]:

@@ -12,7 +12,7 @@ from enum import Enum
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from app import notifications
+from app import notifications, records
 from app.account_status import service as account_status
 from app.errors import AppError, ErrorCode, bad_input, not_found
 from app.leads.models import ConversationState, EndReason, Lead, LeadStatus, MessageDirection
@@ -215,22 +215,7 @@ def _row_values(c: _CleanLead, matches, detected, default_rep_id: int | None) ->
 
 
 def _record(lead: Lead) -> LeadRecord:
-    return LeadRecord(
-        id=lead.id,
-        team_id=lead.team_id,
-        external_id=lead.external_id,
-        name=lead.name,
-        email=lead.email,
-        phone=lead.phone,
-        status=lead.status,
-        rep_name=lead.rep_name,
-        rep_email=lead.rep_email,
-        rep_external_id=lead.rep_external_id,
-        assigned_user_id=lead.assigned_user_id,
-        missing_rep_id=lead.missing_rep_id,
-        created_at=lead.created_at,
-        updated_at=lead.updated_at,
-    )
+    return records.build(LeadRecord, lead)
 
 
 @dataclass(frozen=True)
@@ -449,23 +434,8 @@ def wrote_again_email(owner: teams.UserRecord, lead: LeadRecord, text: str) -> n
 
 async def _add_message(conn, conversation_id: int, direction: MessageDirection, body: str) -> MessageRecord:
     rows = await conn.execute_query_dict(_ADD_MESSAGE, [conversation_id, direction.value, body])
-    row = rows[0]
-    return MessageRecord(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        direction=MessageDirection(row["direction"]),
-        body=row["body"],
-        created_at=row["created_at"],
-    )
+    return records.build(MessageRecord, rows[0])
 
 
 def _conversation(row: dict) -> ConversationRecord:
-    return ConversationRecord(
-        id=row["id"],
-        lead_id=row["lead_id"],
-        state=ConversationState(row["state"]),
-        end_reason=EndReason(row["end_reason"]) if row["end_reason"] else None,
-        ended_at=row["ended_at"],
-        assistant_may_reply=row["assistant_may_reply"],
-        created_at=row["created_at"],
-    )
+    return records.build(ConversationRecord, row)

@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 from tortoise.transactions import in_transaction
 
-from app import broadcast, db, jobs
+from app import broadcast, db, jobs, records
 from app.account_status import service as account_status
 from app.audit import service as audit
 from app.errors import not_found
@@ -90,7 +90,7 @@ class MassEndJobRecord:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MassEndJobRecord:
-        return cls(**{**row, "state": MassEndState(row["state"])})
+        return records.build(cls, row)
 
 
 def progress_channel(team_id: int, job_id: int) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from app import broadcast, db, jobs, paging
+from app import broadcast, db, jobs, paging, records
 from app.audit import service as audit
 from app.errors import AppError, bad_input, conflict, not_found
 from app.missing_reps import suggestions
@@ -89,41 +89,11 @@ class MissingRepRecord:
 
 
 def _record(rep: MissingRep) -> MissingRepRecord:
-    return MissingRepRecord(
-        id=rep.id,
-        team_id=rep.team_id,
-        name=rep.name,
-        email=rep.email,
-        date_found=rep.date_found,
-        leads_originally_assigned=rep.leads_originally_assigned,
-        status=rep.status,
-        resolution=rep.resolution,
-        resolved_user_id=rep.resolved_user_id,
-        resolved_at=rep.resolved_at,
-        normalized_name=rep.normalized_name,
-        resolved_by_id=rep.resolved_by_id,
-        reassignment_pending=rep.reassignment_pending,
-        leads_moved=rep.leads_moved,
-    )
+    return records.build(MissingRepRecord, rep)
 
 
 def _record_from_row(row: dict[str, Any]) -> MissingRepRecord:
-    return MissingRepRecord(
-        id=row["id"],
-        team_id=row["team_id"],
-        name=row["name"],
-        email=row["email"],
-        date_found=row["date_found"],
-        leads_originally_assigned=row["leads_originally_assigned"],
-        status=MissingRepStatus(row["status"]),
-        resolution=MissingRepResolution(row["resolution"]) if row["resolution"] else None,
-        resolved_user_id=row["resolved_user_id"],
-        resolved_at=row["resolved_at"],
-        normalized_name=row["normalized_name"],
-        resolved_by_id=row["resolved_by_id"],
-        reassignment_pending=row["reassignment_pending"],
-        leads_moved=row["leads_moved"],
-    )
+    return records.build(MissingRepRecord, row)
 
 
 _COLUMNS = """id, team_id, name, normalized_name, email, date_found, leads_originally_assigned, status,

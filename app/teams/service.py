@@ -8,7 +8,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
-from app import db
+from app import db, records
 from app.auth import Caller, hash_token, new_token_secret
 from app.errors import conflict, not_found
 from app.teams.models import ApiToken, Role, Team, User, UserAlias
@@ -34,19 +34,11 @@ class UserRecord:
 
 
 def _team(team: Team) -> TeamRecord:
-    return TeamRecord(id=team.id, name=team.name, default_rep_id=team.default_rep_id)
+    return records.build(TeamRecord, team)
 
 
 def _user(user: User) -> UserRecord:
-    return UserRecord(
-        id=user.id,
-        team_id=user.team_id,
-        name=user.name,
-        email=user.email,
-        phone=user.phone,
-        role=user.role,
-        created_at=user.created_at,
-    )
+    return records.build(UserRecord, user)
 
 
 async def create_team(name: str) -> TeamRecord:
