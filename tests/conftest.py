@@ -111,6 +111,15 @@ async def api(server: str):
         yield client
 
 
+@pytest.fixture
+async def scratch_url(server_url_base):
+    """A new empty database of its own, dropped afterwards (for tests that must not share one)."""
+    url = db.url_with_database(server_url_base, f"switchboard_scratch_{uuid.uuid4().hex[:10]}")
+    await db.ensure_database(url)
+    yield url
+    await db.drop_database(url)
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL")

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import sys
-import uuid
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -43,12 +42,9 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
 
 
 @pytest.fixture
-async def own_database(server_url_base):
-    name = f"switchboard_crash_{uuid.uuid4().hex[:10]}"
-    url = db.url_with_database(server_url_base, name)
-    await db.apply_migrations(url)
-    yield url
-    await db.drop_database(url)
+async def own_database(scratch_url):
+    await db.apply_migrations(scratch_url)
+    return scratch_url
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 
 import asyncpg
-import pytest
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
@@ -121,16 +119,6 @@ async def _catalog(url: str) -> dict[str, set]:
         return catalog
     finally:
         await conn.close()
-
-
-@pytest.fixture
-async def scratch_url(server_url_base):
-    """A new empty database, dropped afterwards."""
-    name = f"switchboard_scratch_{uuid.uuid4().hex[:10]}"
-    url = db.url_with_database(server_url_base, name)
-    await db.ensure_database(url)
-    yield url
-    await db.drop_database(url)
 
 
 async def test_models_have_no_changes_without_a_migration(server):
