@@ -25,6 +25,8 @@ class Permission(str, Enum):
     MANAGE_MISSING_REPS = "MANAGE_MISSING_REPS"  # read and act on missing reps
     MANAGE_TEAM = "MANAGE_TEAM"  # e.g. set the Default Rep
     INGEST_LEADS = "INGEST_LEADS"  # ingest leads, post inbound lead messages
+    END_ANY_CONVERSATION = "END_ANY_CONVERSATION"  # a lead's assigned user may end its own lead's
+    MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"  # partner webhook endpoints and their deliveries
 
 
 _EVERY_ROLE = frozenset(Role)
@@ -37,6 +39,8 @@ USER_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_MISSING_REPS: frozenset({Role.ADMIN, Role.MANAGER}),
     Permission.MANAGE_TEAM: frozenset({Role.ADMIN}),
     Permission.INGEST_LEADS: frozenset(),
+    Permission.END_ANY_CONVERSATION: frozenset({Role.ADMIN, Role.TEAM_LEADER}),
+    Permission.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
 }
 INTEGRATION_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST_LEADS})
 

@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # Browsers on other origins (the SPA, GraphiQL elsewhere) must be listed to open websockets.
         allowed_origins=settings.allowed_origins,
     )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -100,3 +100,5 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
+    app.state.settings = settings  # for resolvers that need a setting (e.g. which webhook targets are allowed)
+    return app

@@ -267,3 +267,9 @@ async def similar_users(
         )
         found[row["key"]].append((record, row["normalized_name"]))
     return found
+
+
+async def admins(team_id: int, *, connection=None) -> list[UserRecord]:
+    """The team's Admins with an email address, by id: whom to tell when nobody else can be."""
+    users = await User.filter(team_id=team_id, role=Role.ADMIN, email__isnull=False).order_by("id").using_db(connection)
+    return [_user(u) for u in users]

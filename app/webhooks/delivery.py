@@ -1,0 +1,392 @@
+"""Delivering webhooks: the dispatcher every worker runs, one lane per endpoint.
+
+Why not one queue job per delivery: a queue slot held by a receiver that takes its full timeout
+would hold up every other endpoint's deliveries behind it. Instead the dispatcher looks for
+endpoints with due deliveries (woken by the NOTIFY that `emit` sends on commit, and by a timer
+for retries), and each such endpoint gets its own lane in this process: the lane claims that
+endpoint's due deliveries (FOR UPDATE SKIP LOCKED, so several workers share the work), sends up to
+WEBHOOK_ENDPOINT_CONCURRENCY at once, records the outcomes in one transaction, and repeats until
+none is due. A slow or dead receiver only ever slows its own lane.
+
+A claim pushes `next_attempt_at` past the attempt's lease: a worker that dies mid-attempt leaves
+the delivery to be claimed again when the lease runs out (at least once; receivers deduplicate
+on `webhook-id`, which never changes for an event).
+
+Retries: network errors, 5xx and 429 are tried again after an exponential backoff with jitter
+(or after `Retry-After`), up to WEBHOOK_MAX_ATTEMPTS attempts, then FAILED; any other answer is
+FAILED at once. An endpoint whose attempts have all failed for WEBHOOK_DISABLE_AFTER_SECONDS is
+disabled and the team's Admins are emailed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import asyncpg
+import httpx
+from standardwebhooks import Webhook
+from tortoise.transactions import in_transaction
+
+from app import db, jobs, notifications
+from app.audit import service as audit
+from app.settings import Settings
+from app.teams import service as teams
+from app.webhooks import secrets, targets
+from app.webhooks.models import DeliveryState
+from app.webhooks.service import WAKE_CHANNEL
+
+log = logging.getLogger(__name__)
+
+RETRY_FACTOR = 4
+RETRY_CAP_SECONDS = 10 * 3600.0
+EXCERPT_CHARS = 200
+_READ_LIMIT = 1024  # bytes of a response body ever read
+_LEASE_MARGIN_SECONDS = 30.0
+USER_AGENT = "Switchboard-Webhooks/1.0"
+
+
+# --- the retry schedule ----------------------------------------------------------------------
+
+
+def backoff_seconds(attempts_made: int, base: float, rng: Callable[[float, float], float] = random.uniform) -> float:
+    """The wait after the `attempts_made`-th failed attempt: base, 4x base, 16x base, ... capped at
+    10 hours, with "equal jitter" (between half and all of it) so retries of many deliveries spread."""
+    full = min(base * RETRY_FACTOR ** (attempts_made - 1), RETRY_CAP_SECONDS)
+    return full / 2 + rng(0, full / 2)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - (now or datetime.now(timezone.utc))).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    retryable: bool
+    status_code: int | None = None
+    error: str | None = None
+    excerpt: str | None = None
+    retry_after: float | None = None
+
+
+def classify(status_code: int, retry_after: str | None, excerpt: str | None) -> Outcome:
+    if 200 <= status_code < 300:
+        return Outcome(delivered=True, retryable=False, status_code=status_code, excerpt=excerpt)
+    retryable = status_code == 429 or status_code >= 500
+    return Outcome(
+        delivered=False,
+        retryable=retryable,
+        status_code=status_code,
+        error=f"HTTP {status_code}" + ("" if retryable else " (not retried: only network errors, 5xx and 429 are)"),
+        excerpt=excerpt,
+        retry_after=parse_retry_after(retry_after) if retryable else None,
+    )
+
+
+# --- one attempt -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    delivery_id: int
+    attempts: int  # made before this one
+    message_id: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: int
+    team_id: int
+    url: str
+    signer: Webhook
+
+
+def signed_headers(signer: Webhook, message_id: str, body: str, at: datetime) -> dict[str, str]:
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signer.sign(message_id, at, body),
+    }
+
+
+class Sender:
+    """HTTP clients, one per host (a connection verified for one name is never reused for another)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.get(host)
+        if client is None:
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.settings.webhook_timeout_seconds),
+                follow_redirects=False,  # a redirect could point anywhere, a private address included
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+                trust_env=False,
+            )
+            self._clients[host] = client
+        return client
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    async def send(self, endpoint: Endpoint, message: Message) -> Outcome:
+        try:
+            target = await targets.resolve(endpoint.url, allow_private=self.settings.webhook_allow_private_targets)
+        except targets.UnsafeTarget as exc:
+            return Outcome(delivered=False, retryable=True, error=f"Not sent: {exc}")
+        headers = signed_headers(endpoint.signer, message.message_id, message.body, datetime.now(timezone.utc))
+        extensions: dict[str, Any] = {}
+        if target.pinned:
+            original = httpx.URL(endpoint.url)
+            headers["host"] = original.netloc.decode("ascii")
+            extensions["sni_hostname"] = target.host
+        try:
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                request = self._client(target.host).build_request(
+                    "POST", target.url, content=message.body.encode(), headers=headers, extensions=extensions
+                )
+                response = await self._client(target.host).send(request, stream=True)
+                try:
+                    excerpt = await _read_excerpt(response)
+                finally:
+                    await response.aclose()
+        except (httpx.HTTPError, OSError, TimeoutError) as exc:
+            reason = "timed out" if isinstance(exc, (TimeoutError, httpx.TimeoutException)) else type(exc).__name__
+            detail = str(exc)[:200]
+            return Outcome(delivered=False, retryable=True, error=f"Network error: {reason}" + (f" ({detail})" if detail else ""))
+        return classify(response.status_code, response.headers.get("retry-after"), excerpt)
+
+
+async def _read_excerpt(response: httpx.Response) -> str | None:
+    """At most the first kilobyte is read, and EXCERPT_CHARS of it kept."""
+    chunks, size = [], 0
+    async for chunk in response.aiter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= _READ_LIMIT:
+            break
+    text = b"".join(chunks)[:_READ_LIMIT].decode("utf-8", errors="replace").strip()
+    return text[:EXCERPT_CHARS] or None
+
+
+# --- claiming and recording ------------------------------------------------------------------
+
+_DUE_ENDPOINTS = """
+SELECT e.id,
+       (SELECT d.next_attempt_at FROM webhook_delivery d
+         WHERE d.endpoint_id = e.id AND d.state = 'PENDING'
+         ORDER BY d.next_attempt_at LIMIT 1) AS due
+FROM webhook_endpoint e WHERE e.enabled
+"""
+
+_LOAD_ENDPOINT = "SELECT id, team_id, url, secret_encrypted FROM webhook_endpoint WHERE id = $1 AND enabled"
+
+_CLAIM = """
+WITH due AS (
+    SELECT id FROM webhook_delivery
+    WHERE endpoint_id = $1 AND state = 'PENDING' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE webhook_delivery d SET next_attempt_at = now() + make_interval(secs => $3)
+FROM due, webhook_event ev
+WHERE d.id = due.id AND ev.id = d.event_id
+RETURNING d.id, d.attempts, ev.message_id, ev.body
+"""
+
+# Only a still-PENDING row is updated: one deleted, or redelivered meanwhile, is left alone.
+_RECORD = """
+UPDATE webhook_delivery d
+SET state = v.state, attempts = d.attempts + 1, next_attempt_at = v.next_at, last_status_code = v.status,
+    last_error = v.error, last_response_excerpt = v.excerpt,
+    delivered_at = CASE WHEN v.state = 'DELIVERED' THEN now() END
+FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[])
+     AS v(id, state, next_at, status, error, excerpt)
+WHERE d.id = v.id AND d.state = 'PENDING'
+"""
+
+_HEALTH = """
+UPDATE webhook_endpoint SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, now()) END
+WHERE id = $1
+"""
+
+_DISABLE = """
+UPDATE webhook_endpoint SET enabled = false, disabled_reason = $2, updated_at = now()
+WHERE id = $1 AND enabled AND failing_since <= now() - make_interval(secs => $3)
+RETURNING team_id, url, failing_since
+"""
+
+
+def next_state(message: Message, outcome: Outcome, settings: Settings, now: datetime) -> tuple[DeliveryState, datetime | None]:
+    if outcome.delivered:
+        return DeliveryState.DELIVERED, None
+    attempts = message.attempts + 1
+    if not outcome.retryable or attempts >= settings.webhook_max_attempts:
+        return DeliveryState.FAILED, None
+    if outcome.retry_after is not None:
+        delay = min(outcome.retry_after, RETRY_CAP_SECONDS)
+    else:
+        delay = backoff_seconds(attempts, settings.webhook_retry_base_seconds)
+    return DeliveryState.PENDING, now + timedelta(seconds=delay)
+
+
+async def record(endpoint: Endpoint, messages: list[Message], outcomes: list[Outcome], settings: Settings) -> None:
+    now = datetime.now(timezone.utc)
+    states = [next_state(m, o, settings, now) for m, o in zip(messages, outcomes)]
+    any_success = any(o.delivered for o in outcomes)
+    async with in_transaction() as conn:
+        await conn.execute_query(
+            _RECORD,
+            [
+                [m.delivery_id for m in messages],
+                [s.value for s, _ in states],
+                [at for _, at in states],
+                [o.status_code for o in outcomes],
+                [o.error for o in outcomes],
+                [o.excerpt for o in outcomes],
+            ],
+        )
+        await conn.execute_query(_HEALTH, [endpoint.id, any_success])
+        if any_success:
+            return
+        hours = settings.webhook_disable_after_seconds / 3600
+        reason = f"Every attempt failed for {hours:g} hours; the last error was: {outcomes[-1].error}"
+        disabled = await conn.execute_query_dict(_DISABLE, [endpoint.id, reason, settings.webhook_disable_after_seconds])
+        if disabled:
+            log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
+            await audit.record(endpoint.team_id, None, "WEBHOOK_ENDPOINT_DISABLED", {"endpoint_id": endpoint.id, "url": endpoint.url, "reason": reason}, connection=conn)
+            for admin in await teams.admins(endpoint.team_id, connection=conn):
+                await notifications.queue_email(conn, disabled_email(admin, endpoint, reason))
+
+
+def disabled_email(admin: teams.UserRecord, endpoint: Endpoint, reason: str) -> notifications.Email:
+    body = (
+        f"Hi {admin.name},\n\n"
+        f"Switchboard disabled your team's webhook endpoint {endpoint.url} (id {endpoint.id}).\n"
+        f"{reason}\n\n"
+        "Its pending deliveries are kept. Once the receiver works again, enable the endpoint "
+        "(updateWebhookEndpoint with enabled: true) and they are sent again.\n\n"
+        "-- Switchboard\n"
+    )
+    return notifications.Email(to=admin.email, subject=f"Webhook endpoint disabled: {endpoint.url}", body=body)
+
+
+# --- the dispatcher --------------------------------------------------------------------------
+
+
+class Dispatcher:
+    def __init__(self, database_url: str, settings: Settings, stopping: asyncio.Event) -> None:
+        self.database_url = database_url
+        self.settings = settings
+        self.stopping = stopping
+        self.sender = Sender(settings)
+        self.wake = asyncio.Event()
+        self.lanes: dict[int, asyncio.Task[None]] = {}
+        self.batch_size = settings.webhook_endpoint_concurrency
+        self.lease_seconds = settings.webhook_timeout_seconds + _LEASE_MARGIN_SECONDS
+
+    async def run(self) -> None:
+        listener: asyncpg.Connection | None = None
+        stop_waiter = asyncio.create_task(self.stopping.wait())
+        try:
+            while not self.stopping.is_set():
+                if listener is None or listener.is_closed():
+                    listener = await self._listen()
+                self.wake.clear()
+                wait = await self._start_due_lanes()
+                waker = asyncio.create_task(self.wake.wait())
+                await asyncio.wait({waker, stop_waiter}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+                waker.cancel()
+        finally:
+            stop_waiter.cancel()
+            lanes = list(self.lanes.values())
+            await asyncio.gather(*lanes, return_exceptions=True)
+            await self.sender.close()
+            if listener is not None and not listener.is_closed():
+                await listener.close(timeout=5)
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        """A dedicated connection LISTENs: commits that queued deliveries wake this loop at once.
+        Without it (database away) the loop still polls."""
+        try:
+            conn = await asyncpg.connect(**db.credentials_from_url(self.database_url))
+            await conn.add_listener(WAKE_CHANNEL, lambda *_: self.wake.set())
+            return conn
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("webhook dispatcher cannot LISTEN (%s); polling", exc)
+            return None
+
+    async def _start_due_lanes(self) -> float:
+        """Starts a lane for each endpoint with due work; returns how long to wait at most."""
+        wait = self.settings.job_poll_interval
+        now = datetime.now(timezone.utc)
+        for row in await db.connection().execute_query_dict(_DUE_ENDPOINTS):
+            due = row["due"]
+            if due is None or row["id"] in self.lanes:
+                continue
+            if due <= now:
+                self.lanes[row["id"]] = asyncio.create_task(self._lane(row["id"]), name=f"webhook-lane-{row['id']}")
+            else:
+                wait = min(wait, (due - now).total_seconds())
+        return max(wait, 0.01)
+
+    async def _lane(self, endpoint_id: int) -> None:
+        try:
+            while not self.stopping.is_set():
+                endpoint = await self._endpoint(endpoint_id)
+                if endpoint is None:
+                    return
+                rows = await db.connection().execute_query_dict(_CLAIM, [endpoint_id, self.batch_size, self.lease_seconds])
+                if not rows:
+                    return
+                messages = sorted(
+                    (Message(r["id"], r["attempts"], r["message_id"], r["body"]) for r in rows), key=lambda m: m.delivery_id
+                )
+                outcomes = await asyncio.gather(*(self.sender.send(endpoint, m) for m in messages))
+                await record(endpoint, messages, list(outcomes), self.settings)
+        except Exception:  # noqa: BLE001 - the leases bring the claimed deliveries back
+            log.exception("webhook lane of endpoint %s stopped", endpoint_id)
+        finally:
+            self.lanes.pop(endpoint_id, None)
+            self.wake.set()  # work may have arrived while this lane was finishing
+
+    async def _endpoint(self, endpoint_id: int) -> Endpoint | None:
+        rows = await db.connection().execute_query_dict(_LOAD_ENDPOINT, [endpoint_id])
+        if not rows:
+            return None
+        row = rows[0]
+        signer = Webhook(secrets.decrypt(row["secret_encrypted"], self.settings))
+        return Endpoint(id=row["id"], team_id=row["team_id"], url=row["url"], signer=signer)
+
+
+@jobs.service
+async def run_dispatcher(database_url: str, settings: Settings, stopping: asyncio.Event) -> None:
+    await Dispatcher(database_url, settings, stopping).run()
