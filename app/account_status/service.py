@@ -25,6 +25,9 @@ from app import broadcast, db, records
 from app.audit import service as audit
 from app.errors import AppError, ErrorCode, bad_input, not_found
 from app.teams.models import AccountState
+from app.webhooks import payloads
+from app.webhooks import service as webhooks
+from app.webhooks.models import EventType
 
 CHANGED_TOPIC = "account_status_changed"
 MAX_REASON = 500
@@ -143,6 +146,8 @@ async def _change_state(
         changed = _status(rows[0])
         action = "ACCOUNT_PAUSED" if target == AccountState.PAUSED else "ACCOUNT_UNPAUSED"
         await audit.record(team_id, actor_id, action, audit_details, connection=conn)
+        event = EventType.ACCOUNT_PAUSED if target == AccountState.PAUSED else EventType.ACCOUNT_UNPAUSED
+        await webhooks.emit(conn, team_id, event, [payloads.account_status(changed, actor_id)])
     await _publish(changed)
     return changed
 

@@ -13,14 +13,19 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app import notifications, records
+from app.auth import Caller, Permission, authorize
 from app.account_status import service as account_status
-from app.errors import AppError, ErrorCode, bad_input, not_found
+from app.audit import service as audit
+from app.errors import AppError, ErrorCode, bad_input, conflict, not_found
 from app.leads.models import ConversationState, EndReason, Lead, LeadStatus, MessageDirection
 from app.leads.responder import RESPONDER
 from app.missing_reps import service as missing_reps
 from app.teams import service as teams
 from app.teams.rep_matching import RepRef, match_reps
 from app.validation import clean_email, clean_phone, normalize_name
+from app.webhooks import payloads
+from app.webhooks import service as webhooks
+from app.webhooks.models import EventType
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +125,8 @@ ON CONFLICT (team_id, external_id) DO UPDATE SET
     rep_name = EXCLUDED.rep_name, rep_email = EXCLUDED.rep_email,
     rep_external_id = EXCLUDED.rep_external_id, assigned_user_id = EXCLUDED.assigned_user_id,
     missing_rep_id = COALESCE(EXCLUDED.missing_rep_id, lead.missing_rep_id), updated_at = now()
-RETURNING id, external_id, (xmax = 0) AS inserted, missing_rep_id
+RETURNING id, external_id, (xmax = 0) AS inserted, missing_rep_id, name, email, phone, status, rep_name,
+          rep_email, rep_external_id, assigned_user_id, created_at
 """
 
 _START_CONVERSATIONS = """
@@ -190,6 +196,14 @@ async def ingest_leads(team_id: int, leads: list[LeadData]) -> list[IngestOutcom
                 conn, Counter(r["missing_rep_id"] for r in written if r["inserted"] and r["missing_rep_id"])
             )
             new_rep_ids = [d.id for d in detected.values() if d.inserted]
+            await webhooks.emit(conn, team_id, EventType.LEAD_CREATED, [payloads.lead_created(r) for r in written if r["inserted"]])
+            reps = {rep.normalized_name: rep for rep in unmatched}
+            await webhooks.emit(
+                conn,
+                team_id,
+                EventType.MISSING_REP_DETECTED,
+                [payloads.missing_rep_detected(d.id, reps[n].name, reps[n].email) for n, d in detected.items() if d.inserted],
+            )
             for c in valid:
                 row = by_external[c.data.external_id]
                 outcomes[c.index] = IngestOutcome(
@@ -298,7 +312,7 @@ class OwnerNotification(str, Enum):
     NOT_NEEDED = "NOT_NEEDED"  # the assistant answered, or the conversation ended otherwise
     EMAIL_QUEUED = "EMAIL_QUEUED"
     ALREADY_NOTIFIED = "ALREADY_NOTIFIED"  # an email about this lead went out within the hour
-    NO_RECIPIENT = "NO_RECIPIENT"  # no assigned user, or the user has no email
+    NO_RECIPIENT = "NO_RECIPIENT"  # nobody with an email: not the owner, the Default Rep or an Admin
 
 
 @dataclass(frozen=True)
@@ -329,6 +343,8 @@ class InboundOutcome:
     reply: MessageRecord | None
     notification: OwnerNotification
     notified_user_id: int | None
+    # Everyone emailed: the owner; or, if the owner has no email, the Default Rep; or the Admins.
+    notified_user_ids: tuple[int, ...] = ()
 
 
 # The lead's latest conversation, locked: a mass-end batch ending it waits for this message
@@ -384,52 +400,126 @@ async def receive_lead_message(team_id: int, lead_id: int, body: str) -> Inbound
         conversation = _conversation(rows[0])
         message = await _add_message(conn, conversation.id, MessageDirection.INBOUND, text)
         reply = None
-        notification, notified_user_id = OwnerNotification.NOT_NEEDED, None
+        notification, notified = OwnerNotification.NOT_NEEDED, []
         if conversation.state == ConversationState.ACTIVE and conversation.assistant_may_reply:
             answer = await RESPONDER.reply(lead_name=lead.name, inbound=text)
             reply = await _add_message(conn, conversation.id, MessageDirection.OUTBOUND, answer)
         elif conversation.end_reason == EndReason.MASS_END:
-            notification, notified_user_id = await _notify_owner(conn, team_id, lead, text)
+            notification, notified = await _notify_owner(conn, team_id, lead, text)
     return InboundOutcome(
         lead=lead,
         conversation=conversation,
         message=message,
         reply=reply,
         notification=notification,
-        notified_user_id=notified_user_id,
+        notified_user_id=notified[0] if notified else None,
+        notified_user_ids=tuple(notified),
     )
 
 
-async def _notify_owner(conn, team_id: int, lead: LeadRecord, text: str) -> tuple[OwnerNotification, int | None]:
+async def _notify_owner(conn, team_id: int, lead: LeadRecord, text: str) -> tuple[OwnerNotification, list[int]]:
+    """Emails whoever should reach out: the lead's owner; if the owner has no email (Add as User
+    allows a phone only), the team's Default Rep; failing that, the team's Admins."""
     # On the transaction's connection: a second pooled connection per message could exhaust the
     # pool under a burst of messages, each transaction waiting for a connection another holds.
-    owner = None
-    if lead.assigned_user_id is not None:
-        with contextlib.suppress(AppError):
-            owner = await teams.get_user(team_id, lead.assigned_user_id, connection=conn)
-    if owner is None or not owner.email:
+    owner = await _user_or_none(conn, team_id, lead.assigned_user_id)
+    recipients = [owner] if owner is not None and owner.email else []
+    if not recipients:
+        team = await teams.get_team(team_id, connection=conn)
+        default_rep = await _user_or_none(conn, team_id, team.default_rep_id)
+        recipients = [default_rep] if default_rep is not None and default_rep.email else []
+    if not recipients:
+        recipients = await teams.admins(team_id, connection=conn)
+    if not recipients:
         log.warning("lead %s wrote again after a mass end, but nobody can be emailed", lead.id)
-        return OwnerNotification.NO_RECIPIENT, None
+        return OwnerNotification.NO_RECIPIENT, []
     if not await conn.execute_query_dict(_CLAIM_OWNER_NOTICE, [lead.id]):
-        return OwnerNotification.ALREADY_NOTIFIED, None
-    await notifications.queue_email(conn, wrote_again_email(owner, lead, text))
-    return OwnerNotification.EMAIL_QUEUED, owner.id
+        return OwnerNotification.ALREADY_NOTIFIED, []
+    for recipient in recipients:
+        await notifications.queue_email(conn, wrote_again_email(recipient, lead, text, owner=owner))
+    return OwnerNotification.EMAIL_QUEUED, [r.id for r in recipients]
 
 
-def wrote_again_email(owner: teams.UserRecord, lead: LeadRecord, text: str) -> notifications.Email:
+async def _user_or_none(conn, team_id: int, user_id: int | None) -> teams.UserRecord | None:
+    if user_id is None:
+        return None
+    with contextlib.suppress(AppError):
+        return await teams.get_user(team_id, user_id, connection=conn)
+    return None
+
+
+def wrote_again_email(
+    recipient: teams.UserRecord, lead: LeadRecord, text: str, *, owner: teams.UserRecord | None = None
+) -> notifications.Email:
     who = lead.name or lead.email or lead.phone or lead.external_id
     contact = "\n".join(
         f"  {label}: {value}" for label, value in (("Name", lead.name), ("Email", lead.email), ("Phone", lead.phone)) if value
     )
+    if owner is not None and owner.id == recipient.id:
+        why = ""
+    elif owner is not None:
+        why = f"You are told because {owner.name}, who owns this lead, has no email address.\n\n"
+    else:
+        why = "You are told because this lead is assigned to nobody.\n\n"
     body = (
-        f"Hi {owner.name},\n\n"
+        f"Hi {recipient.name},\n\n"
         f"{who} wrote again, but their conversation was ended when your team ended all "
         "conversations, so the assistant will not answer them.\n\n"
+        f"{why}"
         f"Their message:\n\n{text}\n\n"
         f"Please reach out to them directly:\n{contact}\n\n"
         "-- Switchboard\n"
     )
-    return notifications.Email(to=owner.email, subject=f"{who} wrote again: please reach out directly", body=body)
+    return notifications.Email(to=recipient.email, subject=f"{who} wrote again: please reach out directly", body=body)
+
+
+_END_CONVERSATION = """
+UPDATE conversation SET state = 'ENDED', end_reason = 'ENDED_BY_USER', ended_at = now(), assistant_may_reply = false
+WHERE id = $1 AND state = 'ACTIVE'
+RETURNING id, lead_id, state, end_reason, ended_at, assistant_may_reply, created_at
+"""
+
+# As a mass end does: a lead whose conversation ends before it was qualified is UNQUALIFIED.
+_UNQUALIFY = """
+UPDATE lead SET status = 'UNQUALIFIED', updated_at = now() WHERE id = $1 AND status = 'NEW_LEAD'
+RETURNING id, team_id, external_id, name, email, phone, status, rep_name, rep_email, rep_external_id,
+          assigned_user_id, missing_rep_id, created_at, updated_at
+"""
+
+
+async def end_conversation(team_id: int, lead_id: int, caller: Caller) -> ConversationRecord:
+    """Ends the lead's active conversation (ENDED_BY_USER): the assistant never answers it again.
+
+    Admins and Team Leaders may end any lead's; anyone else only a lead assigned to them. A NEW_LEAD
+    becomes UNQUALIFIED. The change, its audit event and its webhooks (conversation.ended, and
+    lead.status_changed when the status moved) commit together.
+    """
+    lead_model = await Lead.get_or_none(id=lead_id, team_id=team_id)
+    if lead_model is None:
+        raise not_found("Lead")
+    if caller.user_id is None or lead_model.assigned_user_id != caller.user_id:
+        authorize(caller, Permission.END_ANY_CONVERSATION)
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(_LOCK_CONVERSATION, [lead_id, team_id])
+        ended = rows and await conn.execute_query_dict(_END_CONVERSATION, [rows[0]["id"]])
+        if not ended:
+            raise conflict("This lead has no active conversation to end.")
+        conversation = _conversation(ended[0])
+        unqualified = await conn.execute_query_dict(_UNQUALIFY, [lead_id])
+        await audit.record(
+            team_id, caller.user_id, "CONVERSATION_ENDED", {"lead_id": lead_id, "conversation_id": conversation.id}, connection=conn
+        )
+        await webhooks.emit(
+            conn, team_id, EventType.CONVERSATION_ENDED, [payloads.conversation_ended(conversation, lead_id, caller.user_id)]
+        )
+        if unqualified:
+            await webhooks.emit(
+                conn,
+                team_id,
+                EventType.LEAD_STATUS_CHANGED,
+                [payloads.lead_status_changed(unqualified[0], LeadStatus.NEW_LEAD.value)],
+            )
+    return conversation
 
 
 async def _add_message(conn, conversation_id: int, direction: MessageDirection, body: str) -> MessageRecord:

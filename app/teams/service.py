@@ -46,8 +46,8 @@ async def create_team(name: str) -> TeamRecord:
     return _team(team)
 
 
-async def get_team(team_id: int) -> TeamRecord:
-    team = await Team.get_or_none(id=team_id)
+async def get_team(team_id: int, *, connection=None) -> TeamRecord:
+    team = await Team.get_or_none(id=team_id, using_db=connection)
     if team is None:
         raise not_found("Team")
     return _team(team)
