@@ -25,6 +25,7 @@ import contextlib
 import email.utils
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -50,6 +51,7 @@ RETRY_CAP_SECONDS = 10 * 3600.0
 EXCERPT_CHARS = 200
 _READ_LIMIT = 1024  # bytes of a response body ever read
 _LEASE_MARGIN_SECONDS = 30.0
+_IDLE_CLIENT_SECONDS = 60.0  # an endpoint's connections are closed after its lane idled this long
 USER_AGENT = "Switchboard-Webhooks/1.0"
 
 
@@ -133,23 +135,31 @@ def signed_headers(signer: Webhook, message_id: str, body: str, at: datetime) ->
 
 
 class Sender:
-    """HTTP clients, one per host (a connection verified for one name is never reused for another)."""
+    """HTTP clients, one per endpoint: endpoints share no connection pool (httpcore scans its whole
+    pool on every request), and a connection verified for one name is never reused for another."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[tuple[int, str], httpx.AsyncClient] = {}
 
-    def _client(self, host: str) -> httpx.AsyncClient:
-        client = self._clients.get(host)
+    def _client(self, endpoint_id: int, host: str) -> httpx.AsyncClient:
+        key = (endpoint_id, host)
+        client = self._clients.get(key)
         if client is None:
+            concurrency = self.settings.webhook_endpoint_concurrency
             client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.settings.webhook_timeout_seconds),
                 follow_redirects=False,  # a redirect could point anywhere, a private address included
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+                limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
                 trust_env=False,
             )
-            self._clients[host] = client
+            self._clients[key] = client
         return client
+
+    async def forget(self, endpoint_id: int) -> None:
+        """Closes the endpoint's connections (its lane is idle)."""
+        for key in [k for k in self._clients if k[0] == endpoint_id]:
+            await self._clients.pop(key).aclose()
 
     async def close(self) -> None:
         for client in self._clients.values():
@@ -169,10 +179,11 @@ class Sender:
             extensions["sni_hostname"] = target.host
         try:
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
-                request = self._client(target.host).build_request(
+                client = self._client(endpoint.id, target.host)
+                request = client.build_request(
                     "POST", target.url, content=message.body.encode(), headers=headers, extensions=extensions
                 )
-                response = await self._client(target.host).send(request, stream=True)
+                response = await client.send(request, stream=True)
                 try:
                     excerpt = await _read_excerpt(response)
                 finally:
@@ -310,6 +321,7 @@ class Dispatcher:
         self.sender = Sender(settings)
         self.wake = asyncio.Event()
         self.lanes: dict[int, asyncio.Task[None]] = {}
+        self.idle_since: dict[int, float] = {}  # endpoints without a lane whose connections are open
         self.batch_size = settings.webhook_endpoint_concurrency
         self.lease_seconds = settings.webhook_timeout_seconds + _LEASE_MARGIN_SECONDS
 
@@ -322,6 +334,7 @@ class Dispatcher:
                     listener = await self._listen()
                 self.wake.clear()
                 wait = await self._start_due_lanes()
+                await self._close_idle_clients()
                 waker = asyncio.create_task(self.wake.wait())
                 await asyncio.wait({waker, stop_waiter}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 waker.cancel()
@@ -358,7 +371,15 @@ class Dispatcher:
                 wait = min(wait, (due - now).total_seconds())
         return max(wait, 0.01)
 
+    async def _close_idle_clients(self) -> None:
+        now = time.monotonic()
+        for endpoint_id, since in list(self.idle_since.items()):
+            if endpoint_id not in self.lanes and now - since > _IDLE_CLIENT_SECONDS:
+                del self.idle_since[endpoint_id]
+                await self.sender.forget(endpoint_id)
+
     async def _lane(self, endpoint_id: int) -> None:
+        self.idle_since.pop(endpoint_id, None)
         try:
             while not self.stopping.is_set():
                 endpoint = await self._endpoint(endpoint_id)
@@ -376,6 +397,7 @@ class Dispatcher:
             log.exception("webhook lane of endpoint %s stopped", endpoint_id)
         finally:
             self.lanes.pop(endpoint_id, None)
+            self.idle_since[endpoint_id] = time.monotonic()
             self.wake.set()  # work may have arrived while this lane was finishing
 
     async def _endpoint(self, endpoint_id: int) -> Endpoint | None:
