@@ -283,3 +283,5 @@ if __name__ == "__main__":
     else:
         results = asyncio.run(run(args.leads, args.endpoints, args.latency_seconds))
         report(results, args.leads, args.endpoints)
+        if results["bad"] or not results["verified"]:
+            sys.exit("some webhooks did not verify")
