@@ -23,6 +23,7 @@ from app import db, paging, records
 from app.audit import service as audit
 from app.errors import bad_input, conflict, not_found
 from app.settings import Settings
+from app.validation import clean_text
 from app.webhooks import secrets, targets
 from app.webhooks.models import TEST_EVENT, DeliveryState, EventType
 
@@ -146,9 +147,7 @@ def _delivery(row: dict[str, Any]) -> DeliveryRecord:
 
 
 async def _clean_url(url: str, settings: Settings) -> str:
-    url = (url or "").strip()
-    if not url:
-        raise bad_input("url must not be empty.", field="url")
+    url = clean_text(url, field="url", max_length=targets.MAX_URL_LENGTH, required=True, one_line=False)
     try:
         await targets.resolve(url, allow_private=settings.webhook_allow_private_targets)
     except targets.UnsafeTarget as exc:
@@ -163,10 +162,7 @@ def _clean_events(events: list[EventType]) -> list[str]:
 
 
 def _clean_description(description: str | None) -> str | None:
-    text = " ".join((description or "").split()) or None
-    if text and len(text) > MAX_DESCRIPTION:
-        raise bad_input(f"description must be at most {MAX_DESCRIPTION} characters.", field="description")
-    return text
+    return clean_text(description, field="description", max_length=MAX_DESCRIPTION)
 
 
 # --- endpoints -----------------------------------------------------------------------------

@@ -34,6 +34,8 @@ def parse(url: str, *, allow_private: bool) -> httpx.URL:
     """The URL if its form is acceptable (scheme, host, no credentials); UnsafeTarget otherwise."""
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeTarget(f"url must be at most {MAX_URL_LENGTH} characters.")
+    if any(c.isspace() or ord(c) < 0x20 for c in url):
+        raise UnsafeTarget("url must not contain spaces or control characters.")
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):

@@ -148,6 +148,8 @@ BAD_URLS = {
     "https://localhost/x": "private",
     "https://no-such-host.invalid/x": "does not resolve",
     "https://93.184.215.14/" + "x" * 2000: "at most 2000",
+    "https://93.184.215.14/a b": "spaces",
+    "https://93.184.215.14/a\x00b": "control characters",
 }
 
 
