@@ -51,7 +51,8 @@ RETRY_CAP_SECONDS = 10 * 3600.0
 EXCERPT_CHARS = 200
 _READ_LIMIT = 1024  # bytes of a response body ever read
 _LEASE_MARGIN_SECONDS = 30.0
-_IDLE_CLIENT_SECONDS = 60.0  # an endpoint's connections are closed after its lane idled this long
+_IDLE_CLIENT_SECONDS = 60.0
+LANE_LINGER_SECONDS = 2.0  # a lane with nothing due waits this long for more before it ends  # an endpoint's connections are closed after its lane idled this long
 USER_AGENT = "Switchboard-Webhooks/1.0"
 
 
@@ -217,36 +218,46 @@ SELECT e.id,
 FROM webhook_endpoint e WHERE e.enabled
 """
 
-_LOAD_ENDPOINT = "SELECT id, team_id, url, secret_encrypted FROM webhook_endpoint WHERE id = $1 AND enabled"
-
+# One round trip: the endpoint (no row: deleted or disabled) and its next due deliveries, leased.
 _CLAIM = """
-WITH due AS (
+WITH endpoint AS (
+    SELECT id, team_id, url, secret_encrypted,
+           (SELECT next_attempt_at FROM webhook_delivery
+             WHERE endpoint_id = $1 AND state = 'PENDING' ORDER BY next_attempt_at LIMIT 1) AS next_due
+    FROM webhook_endpoint WHERE id = $1 AND enabled
+), due AS (
     SELECT id FROM webhook_delivery
-    WHERE endpoint_id = $1 AND state = 'PENDING' AND next_attempt_at <= now()
+    WHERE endpoint_id = $1 AND state = 'PENDING' AND next_attempt_at <= now() AND EXISTS (SELECT FROM endpoint)
     ORDER BY next_attempt_at, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE webhook_delivery d SET next_attempt_at = now() + make_interval(secs => $3)
+    FROM due, webhook_event ev
+    WHERE d.id = due.id AND ev.id = d.event_id
+    RETURNING d.id, d.attempts, ev.message_id, ev.body
 )
-UPDATE webhook_delivery d SET next_attempt_at = now() + make_interval(secs => $3)
-FROM due, webhook_event ev
-WHERE d.id = due.id AND ev.id = d.event_id
-RETURNING d.id, d.attempts, ev.message_id, ev.body
+SELECT endpoint.id AS endpoint_id, endpoint.team_id, endpoint.url, endpoint.secret_encrypted, endpoint.next_due,
+       claimed.*
+FROM endpoint LEFT JOIN claimed ON true
 """
 
-# Only a still-PENDING row is updated: one deleted, or redelivered meanwhile, is left alone.
+# One statement (so one round trip, atomic): the outcomes, and the endpoint's health. Only a
+# still-PENDING row is updated: one deleted, or redelivered meanwhile, is left alone.
 _RECORD = """
-UPDATE webhook_delivery d
-SET state = v.state, attempts = d.attempts + 1, next_attempt_at = v.next_at, last_status_code = v.status,
-    last_error = v.error, last_response_excerpt = v.excerpt,
-    delivered_at = CASE WHEN v.state = 'DELIVERED' THEN now() END
-FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[])
-     AS v(id, state, next_at, status, error, excerpt)
-WHERE d.id = v.id AND d.state = 'PENDING'
-"""
-
-_HEALTH = """
-UPDATE webhook_endpoint SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, now()) END
-WHERE id = $1
+WITH recorded AS (
+    UPDATE webhook_delivery d
+    SET state = v.state, attempts = d.attempts + 1, next_attempt_at = v.next_at, last_status_code = v.status,
+        last_error = v.error, last_response_excerpt = v.excerpt,
+        delivered_at = CASE WHEN v.state = 'DELIVERED' THEN now() END
+    FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[])
+         AS v(id, state, next_at, status, error, excerpt)
+    WHERE d.id = v.id AND d.state = 'PENDING'
+    RETURNING 1
+)
+UPDATE webhook_endpoint SET failing_since = CASE WHEN $7 THEN NULL ELSE COALESCE(failing_since, now()) END
+WHERE id = $8
+RETURNING failing_since <= now() - make_interval(secs => $9) AS failing_too_long
 """
 
 _DISABLE = """
@@ -273,29 +284,39 @@ async def record(endpoint: Endpoint, messages: list[Message], outcomes: list[Out
     now = datetime.now(timezone.utc)
     states = [next_state(m, o, settings, now) for m, o in zip(messages, outcomes)]
     any_success = any(o.delivered for o in outcomes)
+    rows = await db.connection().execute_query_dict(
+        _RECORD,
+        [
+            [m.delivery_id for m in messages],
+            [s.value for s, _ in states],
+            [at for _, at in states],
+            [o.status_code for o in outcomes],
+            [o.error for o in outcomes],
+            [o.excerpt for o in outcomes],
+            any_success,
+            endpoint.id,
+            settings.webhook_disable_after_seconds,
+        ],
+    )
+    if rows and rows[0]["failing_too_long"]:
+        await disable(endpoint, f"the last error was: {outcomes[-1].error}", settings)
+
+
+async def disable(endpoint: Endpoint, last_error: str, settings: Settings) -> None:
+    """Disables an endpoint failing for too long and emails the team's Admins, in one transaction
+    (the conditional UPDATE lets only one worker do it)."""
+    hours = settings.webhook_disable_after_seconds / 3600
+    reason = f"Every attempt failed for {hours:g} hours; {last_error}"
     async with in_transaction() as conn:
-        await conn.execute_query(
-            _RECORD,
-            [
-                [m.delivery_id for m in messages],
-                [s.value for s, _ in states],
-                [at for _, at in states],
-                [o.status_code for o in outcomes],
-                [o.error for o in outcomes],
-                [o.excerpt for o in outcomes],
-            ],
-        )
-        await conn.execute_query(_HEALTH, [endpoint.id, any_success])
-        if any_success:
-            return
-        hours = settings.webhook_disable_after_seconds / 3600
-        reason = f"Every attempt failed for {hours:g} hours; the last error was: {outcomes[-1].error}"
         disabled = await conn.execute_query_dict(_DISABLE, [endpoint.id, reason, settings.webhook_disable_after_seconds])
-        if disabled:
-            log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
-            await audit.record(endpoint.team_id, None, "WEBHOOK_ENDPOINT_DISABLED", {"endpoint_id": endpoint.id, "url": endpoint.url, "reason": reason}, connection=conn)
-            for admin in await teams.admins(endpoint.team_id, connection=conn):
-                await notifications.queue_email(conn, disabled_email(admin, endpoint, reason))
+        if not disabled:
+            return
+        log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
+        await audit.record(
+            endpoint.team_id, None, "WEBHOOK_ENDPOINT_DISABLED", {"endpoint_id": endpoint.id, "url": endpoint.url, "reason": reason}, connection=conn
+        )
+        for admin in await teams.admins(endpoint.team_id, connection=conn):
+            await notifications.queue_email(conn, disabled_email(admin, endpoint, reason))
 
 
 def disabled_email(admin: teams.UserRecord, endpoint: Endpoint, reason: str) -> notifications.Email:
@@ -322,6 +343,7 @@ class Dispatcher:
         self.wake = asyncio.Event()
         self.lanes: dict[int, asyncio.Task[None]] = {}
         self.idle_since: dict[int, float] = {}  # endpoints without a lane whose connections are open
+        self.arrivals: dict[int, asyncio.Event] = {}  # per team: set when its deliveries were queued
         self.batch_size = settings.webhook_endpoint_concurrency
         self.lease_seconds = settings.webhook_timeout_seconds + _LEASE_MARGIN_SECONDS
 
@@ -351,11 +373,22 @@ class Dispatcher:
         Without it (database away) the loop still polls."""
         try:
             conn = await asyncpg.connect(**db.credentials_from_url(self.database_url))
-            await conn.add_listener(WAKE_CHANNEL, lambda *_: self.wake.set())
+            await conn.add_listener(WAKE_CHANNEL, lambda _conn, _pid, _channel, payload: self._notified(payload))
             return conn
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("webhook dispatcher cannot LISTEN (%s); polling", exc)
             return None
+
+    def _notified(self, payload: str) -> None:
+        self.wake.set()
+        if payload.isdigit():
+            # Lanes of this team waiting for work look again (others are not disturbed).
+            arrived = self.arrivals.pop(int(payload), None)
+            if arrived is not None:
+                arrived.set()
+
+    def _arrival(self, team_id: int) -> asyncio.Event:
+        return self.arrivals.setdefault(team_id, asyncio.Event())
 
     async def _start_due_lanes(self) -> float:
         """Starts a lane for each endpoint with due work; returns how long to wait at most."""
@@ -379,15 +412,38 @@ class Dispatcher:
                 await self.sender.forget(endpoint_id)
 
     async def _lane(self, endpoint_id: int) -> None:
+        """Sends the endpoint's due deliveries, a batch at a time, until none has been due for
+        LANE_LINGER_SECONDS (a steady stream keeps its lane, its connections and its signer)."""
         self.idle_since.pop(endpoint_id, None)
+        signers: dict[str, Webhook] = {}
+        arrived: asyncio.Event | None = None
         try:
             while not self.stopping.is_set():
-                endpoint = await self._endpoint(endpoint_id)
-                if endpoint is None:
-                    return
                 rows = await db.connection().execute_query_dict(_CLAIM, [endpoint_id, self.batch_size, self.lease_seconds])
                 if not rows:
-                    return
+                    return  # deleted or disabled
+                first = rows[0]
+                if first["id"] is None:
+                    if arrived is None:
+                        arrived = self._arrival(first["team_id"])
+                        continue  # look once more: work may have been queued before we listened
+                    linger = LANE_LINGER_SECONDS
+                    if first["next_due"] is not None:  # a retry falls due: wake for it
+                        until_due = (first["next_due"] - datetime.now(timezone.utc)).total_seconds()
+                        linger = min(linger, max(until_due, 0.0) + 0.01)
+                    try:
+                        await asyncio.wait_for(arrived.wait(), linger)
+                    except TimeoutError:
+                        if linger >= LANE_LINGER_SECONDS:
+                            return
+                    arrived = None
+                    continue
+                arrived = None
+                secret = first["secret_encrypted"]
+                if secret not in signers:
+                    signers.clear()  # rotated
+                    signers[secret] = Webhook(secrets.decrypt(secret, self.settings))
+                endpoint = Endpoint(id=endpoint_id, team_id=first["team_id"], url=first["url"], signer=signers[secret])
                 messages = sorted(
                     (Message(r["id"], r["attempts"], r["message_id"], r["body"]) for r in rows), key=lambda m: m.delivery_id
                 )
@@ -399,14 +455,6 @@ class Dispatcher:
             self.lanes.pop(endpoint_id, None)
             self.idle_since[endpoint_id] = time.monotonic()
             self.wake.set()  # work may have arrived while this lane was finishing
-
-    async def _endpoint(self, endpoint_id: int) -> Endpoint | None:
-        rows = await db.connection().execute_query_dict(_LOAD_ENDPOINT, [endpoint_id])
-        if not rows:
-            return None
-        row = rows[0]
-        signer = Webhook(secrets.decrypt(row["secret_encrypted"], self.settings))
-        return Endpoint(id=row["id"], team_id=row["team_id"], url=row["url"], signer=signer)
 
 
 @jobs.service

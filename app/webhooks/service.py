@@ -27,7 +27,8 @@ from app.validation import clean_text
 from app.webhooks import secrets, targets
 from app.webhooks.models import TEST_EVENT, DeliveryState, EventType
 
-# pg_notify channel: a commit that queued deliveries wakes the dispatchers at once.
+# pg_notify channel: a commit that queued deliveries wakes the dispatchers at once; the payload
+# is the team's id, so only that team's endpoints look for work.
 WAKE_CHANNEL = "webhook_deliveries"
 MAX_ENDPOINTS_PER_TEAM = 20
 MAX_DESCRIPTION = 500
@@ -71,9 +72,17 @@ WITH targets AS (
     SELECT targets.id, events.id, 'PENDING', 0, now(), now() FROM events CROSS JOIN targets
     RETURNING 1
 )
-SELECT count(*) AS queued, CASE WHEN count(*) > 0 THEN pg_notify('""" + WAKE_CHANNEL + """', '') END AS woke
+SELECT count(*) AS queued, CASE WHEN count(*) > 0 THEN pg_notify('""" + WAKE_CHANNEL + """', $1::text) END AS woke
 FROM deliveries
 """
+
+
+async def wake_dispatchers(conn: BaseDBAsyncClient, team_id: int) -> None:
+    """Deliveries of the team are due: dispatchers hear it when `conn` commits."""
+    await conn.execute_query("SELECT pg_notify($1, $2)", [WAKE_CHANNEL, str(team_id)])
+
+
+_ANY_SUBSCRIBED = "SELECT 1 FROM webhook_endpoint WHERE team_id = $1 AND enabled AND events ? $2::text LIMIT 1"
 
 
 async def emit(conn: BaseDBAsyncClient, team_id: int, event_type: EventType, items: Iterable[dict[str, Any]]) -> int:
@@ -81,10 +90,15 @@ async def emit(conn: BaseDBAsyncClient, team_id: int, event_type: EventType, ite
     endpoint of the team subscribed to it; returns the deliveries queued."""
     if not isinstance(conn, TransactionalDBClient):
         raise RuntimeError("emit inside `async with in_transaction() as conn`, with that conn")
+    items = list(items)
+    if not items:
+        return 0
+    # Most teams have no endpoint: then nothing is serialised either (one index probe).
+    subscribed = await conn.execute_query_dict(_ANY_SUBSCRIBED, [team_id, event_type.wire])
+    if not subscribed:
+        return 0
     now = datetime.now(timezone.utc)
     bodies = [body_of(event_type.wire, data, now) for data in items]
-    if not bodies:
-        return 0
     rows = await conn.execute_query_dict(
         _EMIT, [team_id, event_type.wire, [new_message_id() for _ in bodies], bodies]
     )
@@ -260,7 +274,7 @@ async def update_endpoint(
                 "UPDATE webhook_delivery SET next_attempt_at = now() WHERE endpoint_id = $1 AND state = 'PENDING'",
                 [endpoint_id],
             )
-            await conn.execute_query(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
+            await wake_dispatchers(conn, team_id)
         await audit.record(team_id, actor_id, "WEBHOOK_ENDPOINT_UPDATED", _details(endpoint), connection=conn)
     return endpoint
 
@@ -328,7 +342,7 @@ async def send_test(team_id: int, endpoint_id: int) -> DeliveryRecord:
             """,
             [team_id, new_message_id(), TEST_EVENT, body, endpoint.id],
         )
-        await conn.execute_query(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
+        await wake_dispatchers(conn, team_id)
         return await _delivery_by_id(conn, rows[0]["id"])
 
 
@@ -356,7 +370,7 @@ async def redeliver(team_id: int, delivery_id: int) -> DeliveryRecord:
             """,
             [rows[0]["endpoint_id"], rows[0]["event_id"]],
         )
-        await conn.execute_query(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
+        await wake_dispatchers(conn, team_id)
         return await _delivery_by_id(conn, new[0]["id"])
 
 
