@@ -38,7 +38,7 @@ export function ConfirmDialog(props: {
           <label htmlFor={inputId}>Type {WORD} to continue</label>
           <input
             id={inputId}
-            autoFocus
+            data-autofocus
             autoComplete="off"
             spellCheck={false}
             aria-describedby={hintId}

@@ -11,6 +11,8 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
     const dialog = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
     dialog.showModal();
+    // showModal focuses the first focusable element (the close button); start where typing goes.
+    dialog.querySelector<HTMLElement>("[data-autofocus]")?.focus();
     return () => {
       dialog.close();
       opener?.focus();
