@@ -189,7 +189,7 @@ function UserRow(props: { user: PickUserFragment; score?: number; rep: RepFields
         </span>
       </span>
       {props.score !== undefined && <span className="score">{formatNumber(Math.round(props.score * 100))}% match</span>}
-      <button type="button" className="primary" disabled={props.busy} onClick={() => props.onMap(user)} aria-label={`Map ${props.rep.name} to ${user.name}`}>
+      <button type="button" className="primary" disabled={props.busy} onClick={() => props.onMap(user)} aria-label={`Map to Rep: ${user.name}`}>
         Map to Rep
       </button>
     </li>
