@@ -24,64 +24,11 @@ export type AccountState =
   | 'ACTIVE'
   | 'PAUSED';
 
-export type AccountStatus = {
-  __typename?: 'AccountStatus';
-  /** Active conversations a mass end would end now. */
-  activeConversationCount: Scalars['Int']['output'];
-  /** The team's queued or running mass end, if any. */
-  activeMassEndJob?: Maybe<MassEndJob>;
-  /** Members those active conversations belong to. */
-  activeMemberCount: Scalars['Int']['output'];
-  pauseReason?: Maybe<Scalars['String']['output']>;
-  pausedAt?: Maybe<Scalars['DateTime']['output']>;
-  pausedBy?: Maybe<User>;
-  state: AccountState;
-};
-
 /** The rep a lead is assigned to in the CRM; any field may be absent. */
 export type AssignedRepInput = {
   email?: InputMaybe<Scalars['String']['input']>;
   externalId?: InputMaybe<Scalars['String']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type AuditEvent = {
-  __typename?: 'AuditEvent';
-  action: Scalars['String']['output'];
-  actor?: Maybe<User>;
-  createdAt: Scalars['DateTime']['output'];
-  details: Scalars['JSON']['output'];
-  id: Scalars['ID']['output'];
-};
-
-export type AuditEventConnection = {
-  __typename?: 'AuditEventConnection';
-  edges: Array<AuditEventEdge>;
-  pageInfo: AuditPageInfo;
-};
-
-export type AuditEventEdge = {
-  __typename?: 'AuditEventEdge';
-  cursor: Scalars['String']['output'];
-  node: AuditEvent;
-};
-
-export type AuditPageInfo = {
-  __typename?: 'AuditPageInfo';
-  endCursor?: Maybe<Scalars['String']['output']>;
-  hasNextPage: Scalars['Boolean']['output'];
-};
-
-/** A lead's conversation with the AI assistant. */
-export type Conversation = {
-  __typename?: 'Conversation';
-  /** False once mass end has ended it: never again. */
-  assistantMayReply: Scalars['Boolean']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  endReason?: Maybe<EndReason>;
-  endedAt?: Maybe<Scalars['DateTime']['output']>;
-  id: Scalars['ID']['output'];
-  state: ConversationState;
 };
 
 export type ConversationState =
@@ -91,51 +38,6 @@ export type ConversationState =
 export type EndReason =
   | 'COMPLETED'
   | 'MASS_END';
-
-export type IngestLeadResult = {
-  __typename?: 'IngestLeadResult';
-  /** True for a new lead, false for an update. */
-  created: Scalars['Boolean']['output'];
-  error?: Maybe<LeadError>;
-  externalId: Scalars['String']['output'];
-  index: Scalars['Int']['output'];
-  lead?: Maybe<Lead>;
-};
-
-export type IngestLeadsResult = {
-  __typename?: 'IngestLeadsResult';
-  createdCount: Scalars['Int']['output'];
-  rejectedCount: Scalars['Int']['output'];
-  /** One per input lead, in order. */
-  results: Array<IngestLeadResult>;
-  updatedCount: Scalars['Int']['output'];
-};
-
-export type Lead = {
-  __typename?: 'Lead';
-  assignedUser?: Maybe<User>;
-  createdAt: Scalars['DateTime']['output'];
-  email?: Maybe<Scalars['String']['output']>;
-  externalId: Scalars['String']['output'];
-  id: Scalars['ID']['output'];
-  /** The missing rep this lead was detected under, if any. */
-  missingRep?: Maybe<MissingRep>;
-  name?: Maybe<Scalars['String']['output']>;
-  phone?: Maybe<Scalars['String']['output']>;
-  repEmail?: Maybe<Scalars['String']['output']>;
-  repExternalId?: Maybe<Scalars['String']['output']>;
-  /** The rep's name as the integration sent it. */
-  repName?: Maybe<Scalars['String']['output']>;
-  status: LeadStatus;
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-export type LeadError = {
-  __typename?: 'LeadError';
-  code: Scalars['String']['output'];
-  field?: Maybe<Scalars['String']['output']>;
-  message: Scalars['String']['output'];
-};
 
 export type LeadInput = {
   email?: InputMaybe<Scalars['String']['input']>;
@@ -153,82 +55,15 @@ export type LeadStatus =
   | 'QUALIFIED'
   | 'UNQUALIFIED';
 
-/** Ending every active conversation of a team, batch by batch. */
-export type MassEndJob = {
-  __typename?: 'MassEndJob';
-  /** When it was requested. */
-  createdAt: Scalars['DateTime']['output'];
-  /** From the rate so far; null until the first batch has committed. */
-  estimatedSecondsLeft?: Maybe<Scalars['Float']['output']>;
-  failureReason?: Maybe<Scalars['String']['output']>;
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  id: Scalars['ID']['output'];
-  /** Conversations ended so far (committed). */
-  processed: Scalars['Int']['output'];
-  requestedBy?: Maybe<User>;
-  startedAt?: Maybe<Scalars['DateTime']['output']>;
-  state: MassEndState;
-  /** Active conversations when it was requested, raised when conversations started since are reached; once COMPLETED, the number actually ended. */
-  total: Scalars['Int']['output'];
-};
-
 export type MassEndState =
   | 'COMPLETED'
   | 'FAILED'
   | 'QUEUED'
   | 'RUNNING';
 
-export type Message = {
-  __typename?: 'Message';
-  body: Scalars['String']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  /** INBOUND: from the lead; OUTBOUND: from the assistant. */
-  direction: MessageDirection;
-  id: Scalars['ID']['output'];
-};
-
 export type MessageDirection =
   | 'INBOUND'
   | 'OUTBOUND';
-
-/** A CRM rep that integrations name but who is not a user here. */
-export type MissingRep = {
-  __typename?: 'MissingRep';
-  dateFound: Scalars['DateTime']['output'];
-  email?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  /** Leads moved from the Default Rep to the resolved user so far. */
-  leadsMoved: Scalars['Int']['output'];
-  /** Leads first ingested under this rep (re-sent leads are not counted again). */
-  leadsOriginallyAssigned: Scalars['Int']['output'];
-  /** The name as the integration first sent it. */
-  name: Scalars['String']['output'];
-  /** Resolved, but its leads are still being moved to the user (finished automatically). */
-  reassignmentPending: Scalars['Boolean']['output'];
-  resolution?: Maybe<MissingRepResolution>;
-  resolvedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Who added or mapped the rep. */
-  resolvedBy?: Maybe<User>;
-  /** The user the rep was added as or mapped to. */
-  resolvedUser?: Maybe<User>;
-  status: MissingRepStatus;
-  /** Users of the team this rep probably is, best first (at most 5; none once resolved). */
-  suggestedMatches: Array<SuggestedMatch>;
-};
-
-export type MissingRepConnection = {
-  __typename?: 'MissingRepConnection';
-  edges: Array<MissingRepEdge>;
-  pageInfo: PageInfo;
-  /** Reps in this status: the "Missing Reps (x)" count for MISSING. */
-  totalCount: Scalars['Int']['output'];
-};
-
-export type MissingRepEdge = {
-  __typename?: 'MissingRepEdge';
-  cursor: Scalars['String']['output'];
-  node: MissingRep;
-};
 
 /** Sort order; ties are broken by id in the same direction. */
 export type MissingRepOrder = {
@@ -252,84 +87,6 @@ export type MissingRepStatus =
   | 'MISSING'
   | 'RESOLVED';
 
-export type Mutation = {
-  __typename?: 'Mutation';
-  /** Creates a REP user from the missing rep, resolves it and moves its leads from the Default Rep. */
-  addMissingRepAsUser: MissingRep;
-  /** Admins and Team Leaders: end every active conversation of the team (type CONFIRM). Returns the job at once; if one is already queued or running, returns that one. */
-  endAllConversations: MassEndJob;
-  /** Moves the rep to the ignored list; its leads stay with the Default Rep. */
-  ignoreMissingRep: MissingRep;
-  /** Integrations only: create or update up to 1,000 leads by external id. */
-  ingestLeads: IngestLeadsResult;
-  /** Makes the rep's name an alias of the user, resolves it and moves its leads from the Default Rep. */
-  mapMissingRepToUser: MissingRep;
-  /** Admins and Team Leaders: stop all new leads. Type "CONFIRM". */
-  pauseAccount: AccountStatus;
-  /** Integrations only: a lead wrote. Stored; the assistant answers only on an active conversation; after a mass end the lead's assigned user is emailed instead. */
-  receiveLeadMessage: ReceiveLeadMessageResult;
-  /** Moves an ignored rep back to the Missing Reps list. */
-  restoreMissingRep: MissingRep;
-  /** Admin only: the user who receives leads of missing reps. */
-  setDefaultRep: Team;
-  /** Admins and Team Leaders: allow new leads again. Type "CONFIRM". */
-  unpauseAccount: AccountStatus;
-};
-
-
-export type MutationAddMissingRepAsUserArgs = {
-  id: Scalars['ID']['input'];
-  input: NewUserInput;
-};
-
-
-export type MutationEndAllConversationsArgs = {
-  confirmation: Scalars['String']['input'];
-};
-
-
-export type MutationIgnoreMissingRepArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type MutationIngestLeadsArgs = {
-  leads: Array<LeadInput>;
-};
-
-
-export type MutationMapMissingRepToUserArgs = {
-  id: Scalars['ID']['input'];
-  userId: Scalars['ID']['input'];
-};
-
-
-export type MutationPauseAccountArgs = {
-  confirmation: Scalars['String']['input'];
-  reason?: InputMaybe<Scalars['String']['input']>;
-};
-
-
-export type MutationReceiveLeadMessageArgs = {
-  body: Scalars['String']['input'];
-  leadId: Scalars['ID']['input'];
-};
-
-
-export type MutationRestoreMissingRepArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type MutationSetDefaultRepArgs = {
-  userId: Scalars['ID']['input'];
-};
-
-
-export type MutationUnpauseAccountArgs = {
-  confirmation: Scalars['String']['input'];
-};
-
 /** A new user made from a missing rep: an email or a phone is required. */
 export type NewUserInput = {
   email?: InputMaybe<Scalars['String']['input']>;
@@ -350,143 +107,12 @@ export type OwnerNotification =
   | 'NOT_NEEDED'
   | 'NO_RECIPIENT';
 
-/** Information to aid in pagination. */
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  /** When paginating forwards, the cursor to continue. */
-  endCursor?: Maybe<Scalars['String']['output']>;
-  /** When paginating forwards, are there more items? */
-  hasNextPage: Scalars['Boolean']['output'];
-  /** When paginating backwards, are there more items? */
-  hasPreviousPage: Scalars['Boolean']['output'];
-  /** When paginating backwards, the cursor to continue. */
-  startCursor?: Maybe<Scalars['String']['output']>;
-};
-
-export type Query = {
-  __typename?: 'Query';
-  /** The team's account status (every member may read it). */
-  accountStatus: AccountStatus;
-  /** The team's audit log, newest first (Admins, Team Leaders, Managers). */
-  auditLog: AuditEventConnection;
-  /** A mass end job of the caller's team. */
-  massEndJob?: Maybe<MassEndJob>;
-  /** One missing rep of the team, with its suggested matches. */
-  missingRep?: Maybe<MissingRep>;
-  /** The team's missing (or ignored) reps, a page at a time. */
-  missingReps: MissingRepConnection;
-  /** The team's users A to Z, a page at a time (Managers and Admins: the Map to Rep picker). */
-  users: UserConnection;
-  /** The user the API token belongs to. */
-  viewer: User;
-};
-
-
-export type QueryAuditLogArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryMassEndJobArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryMissingRepArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryMissingRepsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  orderBy?: InputMaybe<MissingRepOrder>;
-  status?: InputMaybe<MissingRepStatus>;
-};
-
-
-export type QueryUsersArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  search?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type ReceiveLeadMessageResult = {
-  __typename?: 'ReceiveLeadMessageResult';
-  assistantReplied: Scalars['Boolean']['output'];
-  conversation: Conversation;
-  lead: Lead;
-  /** The lead's message, as stored. */
-  message: Message;
-  notification: OwnerNotification;
-  /** The user emailed to reach out to the lead directly, if any. */
-  notifiedUser?: Maybe<User>;
-  /** The assistant's answer, when it answered. */
-  reply?: Maybe<Message>;
-};
-
 /** A user's role in the team. */
 export type Role =
   | 'ADMIN'
   | 'MANAGER'
   | 'REP'
   | 'TEAM_LEADER';
-
-export type Subscription = {
-  __typename?: 'Subscription';
-  /** The caller's team's status after each pause and unpause, and when a mass end starts or ends. */
-  accountStatusChanged: AccountStatus;
-  /** The job now, then after each committed batch; completes after COMPLETED or FAILED. */
-  massEndProgress: MassEndJob;
-  /** Each newly detected missing rep, once (Managers and Admins). */
-  missingRepDetected: MissingRep;
-};
-
-
-export type SubscriptionMassEndProgressArgs = {
-  jobId: Scalars['ID']['input'];
-};
-
-/** A user who may be the missing rep, with how likely (0 to 1). */
-export type SuggestedMatch = {
-  __typename?: 'SuggestedMatch';
-  /** Name, nickname and email similarity; see the README. */
-  score: Scalars['Float']['output'];
-  user: User;
-};
-
-export type Team = {
-  __typename?: 'Team';
-  /** Receives the leads whose rep is not a user here. */
-  defaultRep?: Maybe<User>;
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-};
-
-export type User = {
-  __typename?: 'User';
-  /** Names under which integrations know this user. */
-  aliases: Array<Scalars['String']['output']>;
-  email?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  phone?: Maybe<Scalars['String']['output']>;
-  role: Role;
-  team: Team;
-};
-
-export type UserConnection = {
-  __typename?: 'UserConnection';
-  edges: Array<UserEdge>;
-  pageInfo: PageInfo;
-};
-
-export type UserEdge = {
-  __typename?: 'UserEdge';
-  cursor: Scalars['String']['output'];
-  node: User;
-};
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
