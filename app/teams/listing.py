@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from app import db, paging, records
 from app.errors import bad_input
 from app.teams.service import UserRecord
-from app.validation import normalize_name
+from app.validation import clean_text, normalize_name
 
 LIST_NAME = "the users list"
 MAX_SEARCH_LENGTH = 200
@@ -40,11 +40,9 @@ class _Search:
 
 
 def _clean_search(search: str | None) -> _Search | None:
-    text = " ".join((search or "").split())
-    if not text:
+    text = clean_text(search, field="search", max_length=MAX_SEARCH_LENGTH)
+    if text is None:
         return None
-    if len(text) > MAX_SEARCH_LENGTH:
-        raise bad_input(f"search must be at most {MAX_SEARCH_LENGTH} characters.", field="search")
     if any(ord(c) < 32 for c in text):  # NUL cannot reach PostgreSQL text; other controls match nothing
         raise bad_input("search must not contain control characters.", field="search")
     email = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
