@@ -132,6 +132,11 @@ function MissingCountProvider({ children }: { children: React.ReactNode }) {
     refresh();
     return event;
   });
+  // Reps resolved or ignored by someone else publish no event: catch up now and then.
+  useEffect(() => {
+    const timer = setInterval(refresh, 30_000);
+    return () => clearInterval(timer);
+  }, [refresh]);
   const value = useMemo(() => ({ count: data?.missingReps.totalCount ?? 0, refresh }), [data, refresh]);
   return <MissingCountContext.Provider value={value}>{children}</MissingCountContext.Provider>;
 }
