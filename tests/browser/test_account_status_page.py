@@ -146,3 +146,20 @@ async def test_the_account_status_page_has_no_serious_accessibility_violations(p
     await expect(page.get_by_role("dialog", name="Pause Account")).to_be_visible()
     assert await axe_violations(page, axe_script) == []
     assert page.outside_requests == [] and page.console_errors == []
+
+
+async def test_the_token_is_kept_for_the_browser_session_only(page, browser, web_server, demo):
+    await sign_in(page, web_server["url"], demo["by_name"]["Rex Rep"]["token"])
+    await page.reload()
+    await expect(page.get_by_text("Rex Rep · Rep")).to_be_visible()  # still signed in after a reload
+    other = await browser.new_context()
+    try:
+        fresh = await other.new_page()
+        await fresh.goto(web_server["url"] + "/")
+        await expect(fresh.get_by_label("API token")).to_be_visible()  # another session starts signed out
+    finally:
+        await other.close()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("API token")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_label("API token")).to_be_visible()

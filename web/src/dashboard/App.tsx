@@ -27,11 +27,13 @@ const routeFromHash = (): Route => (window.location.hash === "#/team-settings/us
 
 export function App() {
   const [token, setToken] = useState<string | null>(() => storedToken());
-  const client = useMemo(() => (token ? makeClient(token) : null), [token]);
+  const session = useMemo(() => (token ? makeClient(token) : null), [token]);
+  const client = session?.client;
   const signOut = useCallback(() => {
+    session?.dispose();
     storeToken(null);
     setToken(null);
-  }, []);
+  }, [session]);
   if (!token || !client) {
     return (
       <SignIn

@@ -2,8 +2,11 @@ import { createClient as createWsClient } from "graphql-ws";
 import { Client, cacheExchange, fetchExchange, subscriptionExchange, type CombinedError } from "urql";
 import { graphqlUrls } from "../session";
 
-/** One urql client per signed-in token: HTTP for queries and mutations, graphql-ws for subscriptions. */
-export function makeClient(token: string): Client {
+/**
+ * One urql client per signed-in token: HTTP for queries and mutations, graphql-ws for
+ * subscriptions. `dispose` closes the websocket (at sign-out).
+ */
+export function makeClient(token: string): { client: Client; dispose: () => void } {
   const urls = graphqlUrls();
   const ws = createWsClient({
     url: urls.ws,
@@ -11,7 +14,7 @@ export function makeClient(token: string): Client {
     retryAttempts: Infinity,
     shouldRetry: () => true,
   });
-  return new Client({
+  const client = new Client({
     url: urls.http,
     requestPolicy: "cache-and-network",
     fetchOptions: { headers: { Authorization: `Bearer ${token}` } },
@@ -31,6 +34,7 @@ export function makeClient(token: string): Client {
       }),
     ],
   });
+  return { client, dispose: () => void ws.dispose() };
 }
 
 export interface ApiError {
