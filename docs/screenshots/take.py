@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -38,7 +39,8 @@ async def main() -> None:
         )
         users = {u["name"]: u for u in json.loads(seeded.stdout)["users"]}
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+            browser = await p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             page = await browser.new_page(viewport={"width": 1200, "height": 760})
 
             async def sign_in(name: str) -> None:
