@@ -16,7 +16,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app import db, tasks
+from app import db, tasks, web
 from app.auth import resolve_caller
 from app.gql import Context
 from app.logs import RequestIdMiddleware
@@ -45,6 +45,9 @@ class SwitchboardGraphQL(GraphQL):
             raise ConnectionRejectionError({"message": error or "Send Authorization in connection_init."})
         context.caller = caller
         return None
+
+    async def render_graphql_ide(self, request):
+        return web.page_response(web.graphiql_html())
 
 
 async def healthz(_: Request) -> PlainTextResponse:
@@ -95,8 +98,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *web.routes(),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), *web.cors_middleware(settings.allowed_origins)],
         lifespan=lifespan,
     )
     app.state.settings = settings  # for resolvers that need a setting (e.g. which webhook targets are allowed)
