@@ -27,13 +27,15 @@ def server_url() -> str:
 
 
 @asynccontextmanager
-async def scratch_app():
-    """Yields (base_url, database_url): a fresh migrated database and the app serving it."""
+async def scratch_app(**settings):
+    """Yields (base_url, database_url): a fresh migrated database and the app serving it
+    (`settings` override Settings fields)."""
     base = server_url()
     name = f"switchboard_bench_{uuid.uuid4().hex[:8]}"
     url = db.url_with_database(base, name)
     await db.apply_migrations(url)
-    app = create_app(Settings(broadcast_url="memory://"), database_url=url)
+    # Rate limits off: benchmarks send far more than one client would (bench/abuse.py sets its own).
+    app = create_app(Settings(broadcast_url="memory://", **{"rate_limits": False, **settings}), database_url=url)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -26,6 +26,15 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 MAX_EXTERNAL_ID = 200
+MAX_TEXT = 200  # name, rep name, rep external id: the columns' length
+
+
+def _fitting(value: str | None, field: str) -> str | None:
+    """Spaces collapsed; None when empty. Longer than its column: this lead's own error, never cut."""
+    text = " ".join((value or "").split())
+    if len(text) > MAX_TEXT:
+        raise bad_input(f"{field} must be at most {MAX_TEXT} characters; it has {len(text)}.", field=field)
+    return text or None
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,11 @@ def _clean(index: int, raw: LeadData) -> _CleanLead:
     if email is None and phone is None:
         raise bad_input("A lead needs an email or a phone so the assistant can reach it.", field="email")
     rep_email = clean_email(raw.rep_email, field="rep.email")
-    rep_name = " ".join((raw.rep_name or "").split())[:200] or None
+    rep_name = _fitting(raw.rep_name, "rep.name")
     if rep_name and not normalize_name(rep_name):
         rep_name = None  # punctuation only: names nobody
     rep = RepRef(name=rep_name or rep_email, email=rep_email) if (rep_name or rep_email) else None
-    name = " ".join((raw.name or "").split())[:200] or None
+    name = _fitting(raw.name, "name")
     data = LeadData(
         external_id=external_id,
         name=name,
@@ -98,7 +107,7 @@ def _clean(index: int, raw: LeadData) -> _CleanLead:
         phone=phone,
         rep_name=rep_name,
         rep_email=rep_email,
-        rep_external_id=(raw.rep_external_id or "").strip()[:200] or None,
+        rep_external_id=_fitting(raw.rep_external_id, "rep.externalId"),
     )
     return _CleanLead(index=index, data=data, rep=rep)
 

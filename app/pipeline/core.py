@@ -281,10 +281,15 @@ class Pipeline:
                 yield ExecutionResult(data=source.data, errors=[mask_error(e) for e in source.errors or []] or None)
             return
         async with contextlib.aclosing(source):
-            async for result in source:
-                yield ExecutionResult(
-                    data=result.data, errors=[mask_error(e) for e in result.errors or []] or None
-                )
+            try:
+                async for result in source:
+                    yield ExecutionResult(
+                        data=result.data, errors=[mask_error(e) for e in result.errors or []] or None
+                    )
+            except Exception as exc:  # the event stream itself failed: its error ends the subscription
+                field = next(iter(prepared.plan.root_fields), None)
+                error = GraphQLError(str(exc), path=[field] if field else None, original_error=exc)
+                yield ExecutionResult(data=None, errors=[mask_error(error)])
 
 
 def _as_graphql_errors(errors: list[dict[str, Any]] | None) -> list[GraphQLError] | None:
@@ -334,7 +339,8 @@ def check_raw_variables(variables: dict[str, Any], max_list_items: int) -> None:
             try:
                 check_text(value, f"variable {where}")
             except AppError as error:
-                raise RequestRefused(error.code, error.message, variable=where) from None
+                field = where.rsplit(".", 1)[-1].split("[")[0].lstrip("$")
+                raise RequestRefused(error.code, error.message, field=field, variable=where) from None
         elif isinstance(value, dict):
             for key, item in value.items():
                 stack.append((item, f"{where}.{key}" if where != "$" else f"${key}"))

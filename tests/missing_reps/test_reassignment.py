@@ -13,7 +13,7 @@ from app.missing_reps import service
 from app.teams.models import Role, UserAlias
 from tests.missing_reps.screen import MAP, ONE, detect, leads_of
 from tests.support import start_server_process
-from tests.support import ingest, lead_input, make_member, make_team
+from tests.support import ingest, lead_input, make_member, make_team, missing_rep_of
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ async def test_a_lead_naming_a_rep_resolved_after_matching_goes_to_its_user(api,
     await UserAlias.filter(team_id=team.id).delete()
     lead = (await ingest(api, team, [lead_input("late", "Stephen Smith")]))["results"][0]["lead"]
     assert lead["assignedUser"]["id"] == str(steve.id)
-    assert lead["missingRep"]["id"] == rep_id
+    assert str((await missing_rep_of(lead)).id) == rep_id
 
 
 async def test_leads_ingested_while_a_rep_is_mapped_all_end_with_the_user(api, team, steve):
