@@ -191,13 +191,17 @@ class Pipeline:
         if entry.error is not None:
             raise entry.error
         if entry.tokens > limits.max_tokens:
+            counted = entry.document is not None  # else parsing stopped at a limit
             raise limit_exceeded(
                 ErrorCode.GRAPHQL_PARSE_FAILED,
                 "maxTokens",
                 limits.max_tokens,
-                entry.tokens,
-                f"The document has {entry.tokens} tokens; the limit (maxTokens) is {limits.max_tokens}.",
+                entry.tokens if counted else None,
+                f"The document has {'' if counted else 'more than '}{entry.tokens if counted else limits.max_tokens} "
+                f"tokens; the limit (maxTokens) is {limits.max_tokens}.",
             )
+        if entry.document is None:  # pragma: no cover - parsing stopped, refused just above
+            raise RuntimeError("a document that was not parsed")
         for plan in entry.plans.values():
             for limit, value, maximum in (
                 ("maxDepth", plan.depth, limits.max_depth),

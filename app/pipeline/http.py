@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError, OperationType
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
 from app.auth import resolve_caller
@@ -102,6 +102,8 @@ class GraphQLHTTP:
         except RequestRefused as refused:
             status = refused.status if media_type == GRAPHQL_RESPONSE_JSON else refused.json_status
             return _json_response({"errors": refused.errors}, status, media_type, refused.headers)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
         except Exception as exc:  # a bug before execution: masked like any other
             error = mask_error(GraphQLError(str(exc), original_error=exc))
             return _json_response({"errors": [error.formatted]}, 500, media_type)
