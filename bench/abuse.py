@@ -52,6 +52,7 @@ def hostile_requests(smoke: bool) -> list[Hostile]:
     leads = [{"externalId": f"L{i}", "email": f"l{i}@x.example"} for i in range(100_000 // scale)]
     ingest = "mutation($l: [LeadInput!]!) { ingestLeads(leads: $l) { createdCount } }"
     aliases = "{ " + " ".join(f"a{i}: missingReps(first: 100) {{ edges {{ node {{ id }} }} }}" for i in range(1_000)) + " }"
+    few_aliases = "{ " + " ".join(f"a{i}: missingReps {{ totalCount }}" for i in range(150)) + " }"
     nested = "id"
     for _ in range(25):
         nested = f"team {{ defaultRep {{ {nested} }} }}"
@@ -70,6 +71,7 @@ def hostile_requests(smoke: bool) -> list[Hostile]:
         Hostile(f"ingestLeads with {len(leads):,} leads", body(ingest, {"l": leads}), "integration"),
         Hostile("ingestLeads with 1,001 small leads", body(ingest, {"l": leads[:1_001]}), "integration"),
         Hostile("1,000 aliases of a list field", body(aliases), "admin"),
+        Hostile("150 aliases of a list field (under the token cap)", body(few_aliases), "admin"),
         Hostile("depth-51 query", body(f"{{ viewer {{ {nested} }} }}"), "admin"),
         Hostile("2,500 tokens in 5 kB", body(small_tokens), "admin"),
         Hostile(f"{10 // scale} MB body", b'{"query": "' + b" " * (10_000_000 // scale) + b'{ __typename }"}', "admin"),

@@ -23,6 +23,7 @@ def test_abuse_benchmark_smoke_run(server_url_base):
         "413 PAYLOAD_TOO_LARGE maxBodyBytes",
         "BAD_USER_INPUT maxListItems",
         "GRAPHQL_VALIDATION_FAILED maxDepth",
+        "GRAPHQL_VALIDATION_FAILED maxAliases",
         "GRAPHQL_PARSE_FAILED maxTokens",
         "NOT_FOUND",
         "FORBIDDEN",

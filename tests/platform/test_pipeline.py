@@ -291,3 +291,9 @@ async def test_websocket_operations_meet_the_same_limits(api, server):
         await sub.subscribe(query)
         message = await sub.next_message()
         assert message["type"] == "error" and message["payload"][0]["extensions"]["limit"] == "maxAliases"
+
+
+async def test_callers_without_a_token_have_stricter_depth_alias_and_cost_limits(api, server):
+    """Without a token only introspection runs, under the anonymous limits (aliases: none)."""
+    error = (await api("{ a: __typename }"))["errors"][0]
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "maxAliases", "max": 0, "actual": 1}
