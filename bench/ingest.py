@@ -16,7 +16,7 @@ import time
 import asyncpg
 import httpx
 
-from app import db
+from app import auth, db
 from bench.common import scratch_app
 
 # What an integration asks back: one outcome per lead, the id or the error.
@@ -50,10 +50,10 @@ def make_leads(total: int, team_tag: str, users: list[str]) -> list[dict]:
 
 
 async def main(total: int, batch: int) -> None:
+    from app.leads.ingestion import clean_lead
+    from app.leads.service import LeadData, ingest_leads
     from app.teams import service as teams
     from app.teams.models import Role
-
-    from app.leads.service import LeadData, _clean, ingest_leads
 
     async with scratch_app() as (base, url):
         team = await teams.create_team("Bench")
@@ -63,7 +63,7 @@ async def main(total: int, batch: int) -> None:
         ]
         default = await teams.create_user(team.id, name="Default Rep", role=Role.REP)
         await teams.set_default_rep(team.id, default.id)
-        token = await teams.create_token(team.id, user_id=None, name="bench")
+        token = await auth.create_token(team.id, user_id=None, name="bench")
         leads = make_leads(total, "api", users)
 
         async with httpx.AsyncClient(base_url=base, timeout=120) as http:
@@ -96,7 +96,7 @@ async def main(total: int, batch: int) -> None:
 
         started = time.perf_counter()
         for n, lead in enumerate(leads):
-            _clean(n, LeadData(external_id=lead["externalId"], name=lead["name"], email=lead["email"],
+            clean_lead(n, LeadData(external_id=lead["externalId"], name=lead["name"], email=lead["email"],
                                phone=lead["phone"], rep_name=lead["rep"]["name"]))
         validation_seconds = time.perf_counter() - started
 

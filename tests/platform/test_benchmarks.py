@@ -1,0 +1,39 @@
+"""Every benchmark still runs: each is run here at a tiny size against the test PostgreSQL server,
+so a change that breaks one fails the suite (the figures themselves are read from full runs)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_benchmark(server_url: str, module: str, *args: str) -> str:
+    env = {**os.environ, "BENCH_DATABASE_URL": server_url, "LOG_LEVEL": "WARNING"}
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "expected"),
+    [
+        ("bench.ingest", ["--leads", "300", "--batch", "100"], "ratio to baseline"),
+        ("bench.mass_end", ["--conversations", "300", "--batch-size", "100", "--rounds", "1"], "median ratio"),
+        (
+            "bench.missing_reps_page",
+            ["--reps", "120", "--users", "40", "--requests", "20", "--warmup", "2"],
+            "missingReps first page",
+        ),
+    ],
+)
+def test_benchmark_smoke_run(server_url_base, module, args, expected):
+    """The benchmark runs end to end at a tiny size and prints its figures."""
+    assert expected in run_benchmark(server_url_base, module, *args)
