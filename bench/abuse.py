@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from app import db  # noqa: E402
+from app import auth, db  # noqa: E402
 from app.teams import service as teams  # noqa: E402
 from app.teams.models import Role  # noqa: E402
 from bench.common import server_url  # noqa: E402
@@ -88,8 +88,8 @@ async def seed(url: str) -> dict[str, str]:
         admin = await teams.create_user(team.id, name="Ada Admin", role=Role.ADMIN, email="ada@abuse.example")
         await teams.set_default_rep(team.id, admin.id)
         return {
-            "admin": await teams.create_token(team.id, user_id=admin.id, name="bench"),
-            "integration": await teams.create_token(team.id, user_id=None, name="bench"),
+            "admin": await auth.create_token(team.id, user_id=admin.id, name="bench"),
+            "integration": await auth.create_token(team.id, user_id=None, name="bench"),
         }
     finally:
         await db.close_orm()

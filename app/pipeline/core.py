@@ -134,6 +134,10 @@ class Pipeline:
         variables = request.variables or {}
         check_raw_variables(variables, limits.max_list_items)
         entry = self._entry(request, limits)
+        self._check_parsed(entry, limits)
+        if caller is None and not all(plan.introspection_only for plan in entry.plans.values()):
+            # Without a token only introspection runs: refused as any field would refuse it.
+            self._refuse(lambda: authorize(None, Permission.VIEW_SELF, auth_error=context.auth_error))
         self._check_measures(entry, limits)
         self.documents.validate(entry)
         plan = _select_operation(entry, request.operation_name)
@@ -187,7 +191,7 @@ class Pipeline:
             )
 
     @staticmethod
-    def _check_measures(entry: CacheEntry, limits: Limits) -> None:
+    def _check_parsed(entry: CacheEntry, limits: Limits) -> None:
         if entry.error is not None:
             raise entry.error
         if entry.tokens > limits.max_tokens:
@@ -200,8 +204,9 @@ class Pipeline:
                 f"The document has {'' if counted else 'more than '}{entry.tokens if counted else limits.max_tokens} "
                 f"tokens; the limit (maxTokens) is {limits.max_tokens}.",
             )
-        if entry.document is None:  # pragma: no cover - parsing stopped, refused just above
-            raise RuntimeError("a document that was not parsed")
+
+    @staticmethod
+    def _check_measures(entry: CacheEntry, limits: Limits) -> None:
         for plan in entry.plans.values():
             for limit, value, maximum in (
                 ("maxDepth", plan.depth, limits.max_depth),
@@ -218,15 +223,16 @@ class Pipeline:
                         f"{what[0].upper()}{what[1:]} has {limit[3:].lower()} {value}; the limit ({limit}) is {maximum}.",
                     )
 
+    @classmethod
+    def _authorize(cls, plan: OperationPlan, context: Any) -> None:
+        for permission, what in plan.needs:
+            cls._refuse(lambda: authorize(context.caller, permission, auth_error=context.auth_error, what=what))
+
     @staticmethod
-    def _authorize(plan: OperationPlan, context: Any) -> None:
-        caller = context.caller
+    def _refuse(check) -> None:
+        """Runs an app.auth check before execution: its AppError becomes the request's refusal."""
         try:
-            if caller is None and not plan.introspection_only:
-                # Without a token only introspection runs: refused as any field would refuse it.
-                authorize(None, Permission.VIEW_SELF, auth_error=context.auth_error)
-            for permission, what in plan.needs:
-                authorize(caller, permission, auth_error=context.auth_error, what=what)
+            check()
         except AppError as error:
             status = 401 if error.code is ErrorCode.UNAUTHENTICATED else 403
             raise RequestRefused(

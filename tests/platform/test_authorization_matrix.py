@@ -16,9 +16,9 @@ from typing import Callable
 import pytest
 import websockets
 
+from app import auth
 from app.auth import INTEGRATION_PERMISSIONS, USER_PERMISSIONS, Permission
 from app.schema import schema
-from app.teams import service as teams
 from app.teams.models import Role
 from tests.missing_reps.screen import detect
 from tests.support import WS_PROTOCOL, Subscription, ingest, lead_input, make_team
@@ -119,8 +119,8 @@ async def world(api, server):
     rep_id = await detect(api, team, "Matrix Ghost")
     lead = (await ingest(api, team, [lead_input("matrix-lead")]))["results"][0]["lead"]
     job = (await api.data("mutation { endAllConversations(confirmation: \"CONFIRM\") { id } }", token=team.token(Role.ADMIN)))
-    revoked = await teams.create_token(team.id, user_id=team.member(Role.ADMIN).id, name="revoked")
-    await teams.revoke_token(team.id, revoked)
+    revoked = await auth.create_token(team.id, user_id=team.member(Role.ADMIN).id, name="revoked")
+    await auth.revoke_token(team.id, revoked)
     tokens = {r.value: team.token(r) for r in Role}
     tokens |= {"INTEGRATION": team.integration_token, "OTHER_TEAM_ADMIN": other.token(Role.ADMIN), "REVOKED": revoked, "NONE": None}
     ids = {"rep": rep_id, "lead": lead["id"], "job": job["endAllConversations"]["id"], "user": str(team.member(Role.REP).id)}
