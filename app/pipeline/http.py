@@ -110,6 +110,9 @@ class GraphQLHTTP:
 
     async def _answer(self, request: Request) -> tuple[dict[str, Any], int]:
         authorization = request.headers.get("authorization")
+        context = Context(request=request)
+        context.caller, context.auth_error = await resolve_caller(authorization)
+        await self.pipeline.admit(context.caller, request.client.host if request.client else "unknown")
         # Before the body is read, the header alone says which cap applies.
         limits = self.pipeline.limits if authorization else self.pipeline.anonymous_limits
         if request.method == "GET":
@@ -119,10 +122,7 @@ class GraphQLHTTP:
             params = _loads(await self._read_body(request, limits.max_body_bytes))
             allowed = _QUERIES_AND_MUTATIONS
         graphql_request = GraphQLRequest.from_params(params)
-        context = Context(request=request)
-        context.caller, context.auth_error = await resolve_caller(authorization)
-        client = request.client.host if request.client else "unknown"
-        prepared = await self.pipeline.prepare(graphql_request, context, client, allowed=allowed)
+        prepared = await self.pipeline.prepare(graphql_request, context, allowed=allowed)
         return await self.pipeline.execute(prepared, context), 200
 
     @staticmethod
