@@ -13,14 +13,14 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, OperationType
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
+from app import web
 from app.auth import resolve_caller
 from app.errors import ErrorCode
 from app.gql import Context
 from app.pipeline.core import GraphQLRequest, Pipeline, bad_request
 from app.pipeline.errors import RequestRefused, limit_exceeded, mask_error
-from app.pipeline.graphiql import graphiql_html
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -87,7 +87,7 @@ class GraphQLHTTP:
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET" and self.graphiql and wants_html(request):
-            return HTMLResponse(graphiql_html())
+            return web.page_response(web.graphiql_html())
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             return _json_response(
