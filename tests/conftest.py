@@ -80,13 +80,27 @@ FAST_WEBHOOKS = dict(
 @pytest.fixture(scope="session")
 def server_settings(mailbox: Mailbox) -> Settings:
     """The test server's settings (the API and its worker share this object)."""
-    return Settings(broadcast_url="memory://", smtp_host=mailbox.host, smtp_port=mailbox.port, **FAST_JOBS, **FAST_WEBHOOKS)
+    return Settings(
+        broadcast_url="memory://",
+        smtp_host=mailbox.host,
+        smtp_port=mailbox.port,
+        # Every test calls from 127.0.0.1: the anonymous budget is per address.
+        rate_limit_anonymous="1000000/minute",
+        **FAST_JOBS,
+        **FAST_WEBHOOKS,
+    )
 
 
 @pytest.fixture(scope="session")
-async def server(database_url: str, server_settings: Settings):
+def server_app(database_url: str, server_settings: Settings):
+    """The app under test (its pipeline is `server_app.state.pipeline`)."""
+    return create_app(server_settings, database_url=database_url)  # prefix from env
+
+
+@pytest.fixture(scope="session")
+async def server(server_app):
     """The app served by uvicorn on a free loopback port, in the test event loop."""
-    app = create_app(server_settings, database_url=database_url)  # prefix from env
+    app = server_app
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
