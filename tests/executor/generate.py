@@ -142,12 +142,21 @@ def valid(schema: GraphQLSchema, text: str) -> bool:
     return not validate(schema, parse(text))
 
 
-def shape(result: ExecutionResult) -> dict:
-    """What a client sees: data, and each error's message, path, locations and extensions."""
-    return result.formatted
+def shape(result: ExecutionResult, *, errors_in_order: bool = True) -> dict:
+    """What a client sees: data, and each error's message, path, locations and extensions.
+
+    Without `errors_in_order` the errors are sorted: when resolvers wait on the database, which of
+    two concurrent fields fails first is up to the database, in either executor (the spec gives
+    errors no order)."""
+    formatted = result.formatted
+    if not errors_in_order and formatted.get("errors"):
+        formatted["errors"] = sorted(formatted["errors"], key=repr)
+    return formatted
 
 
-async def both(schema: GraphQLSchema, text: str, variables: dict, *, root_factory, context_factory) -> tuple[dict, dict]:
+async def both(
+    schema: GraphQLSchema, text: str, variables: dict, *, root_factory, context_factory, errors_in_order: bool = True
+) -> tuple[dict, dict]:
     """The compiled plan's response and graphql-core's, each on a fresh root and context."""
     document = parse(text)
     compiled = CompiledOperation(schema, document, None)
@@ -157,4 +166,4 @@ async def both(schema: GraphQLSchema, text: str, variables: dict, *, root_factor
     theirs = graphql_execute(schema, document, root_factory(), context_factory(), variables, None)
     if isawaitable(theirs):
         theirs = await theirs
-    return shape(mine), shape(theirs)
+    return shape(mine, errors_in_order=errors_in_order), shape(theirs, errors_in_order=errors_in_order)
