@@ -9,12 +9,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from graphql import execute as graphql_execute
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import MaskErrors
 from strawberry.types import Info
 
+from app import executor
 from app.auth import Caller, Permission, authorize
 from app.errors import AppError, ErrorCode
+from app.executor import PlanCache
 from app.logs import request_id_var
 
 log = logging.getLogger("app.graphql")
@@ -68,6 +71,30 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 class AppSchema(strawberry.Schema):
+    """Operations run by the compiled executor (app/executor), each compiled once per document."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.plans = PlanCache()
+
+    def _get_execute_function(self):
+        return self._execute_compiled
+
+    def _execute_compiled(
+        self, schema, document, root_value=None, context_value=None, variable_values=None, operation_name=None,
+        middleware=None, **graphql_core_options,
+    ):
+        if middleware is not None and getattr(middleware, "middlewares", None):
+            # Field middleware is graphql-core's business: the compiled plan does not run it.
+            return graphql_execute(schema, document, root_value, context_value, variable_values, operation_name,
+                                   middleware=middleware, **graphql_core_options)
+        compiled = self.plans.get(schema, document, operation_name)
+        return executor.execute(
+            compiled, schema, document, operation_name, root_value, context_value, variable_values,
+            context_factory=lambda: dataclasses.replace(context_value, loaders={}) if isinstance(context_value, Context) else context_value,
+            graphql_core_options=graphql_core_options,
+        )
+
     def process_errors(self, errors, execution_context=None) -> None:
         # Runs before masking, so the traceback is still there to log.
         for error in errors:

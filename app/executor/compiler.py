@@ -100,10 +100,14 @@ class _Errors:
 class Run:
     """One execution of a plan: what graphql-core keeps on its Executor."""
 
-    __slots__ = ("compiled", "root_value", "context", "variables", "errors", "helpers", "background")
+    __slots__ = ("compiled", "root_value", "context", "variables", "errors", "helpers", "background", "recorded")
 
-    def __init__(self, compiled: CompiledOperation, root_value: Any, context: Any, variables: VariableValues) -> None:
+    def __init__(
+        self, compiled: CompiledOperation, root_value: Any, context: Any, variables: VariableValues, recorded: dict | None = None
+    ) -> None:
         self.compiled = compiled
+        # When a dict: what each resolver returned (or raised), by response path.
+        self.recorded = recorded
         self.root_value = root_value
         self.context = context
         self.variables = variables
@@ -242,11 +246,11 @@ class CompiledOperation:
         return self.execute_coerced(root_value, context_value, variables)
 
     def execute_coerced(
-        self, root_value: Any, context_value: Any, variables: VariableValues
+        self, root_value: Any, context_value: Any, variables: VariableValues, *, recorded: dict | None = None
     ) -> ExecutionResult | Awaitable[ExecutionResult]:
         """Raises Unsupported before running anything if this request needs graphql-core."""
         plan = self.plan_for(variables)
-        run = Run(self, root_value, context_value, variables)
+        run = Run(self, root_value, context_value, variables, recorded)
         try:
             if self.serial:
                 data = _execute_serially(run, plan, root_value)
@@ -508,12 +512,37 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
         info = run.info(fp, path)
         try:
             args = get_argument_values(field_def, node, run.variables) if has_args else {}
+            if run.recorded is not None:
+                return finish(run, _recording(run.recorded, tuple(path.as_list()), resolve, source, info, args), path)
             return finish(run, resolve(source, info, **args), path)
         except Exception as raw:
             handle_error(run, raw, return_type, path)
             return None
 
     return execute
+
+
+def _recording(recorded: dict, key: tuple, resolve, source, info, args):
+    """Calls a resolver and keeps what it returned or raised (the differential check's replay)."""
+    try:
+        result = resolve(source, info, **args)
+    except Exception as error:
+        recorded[key] = error
+        raise
+    if not is_awaitable(result):
+        recorded[key] = result
+        return result
+
+    async def keep():
+        try:
+            value = await result
+        except Exception as error:
+            recorded[key] = error
+            raise
+        recorded[key] = value
+        return value
+
+    return keep()
 
 
 # --- completing --------------------------------------------------------------------------------
