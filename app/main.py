@@ -21,6 +21,9 @@ from app.auth import resolve_caller
 from app.gql import Context
 from app.jobs import Worker
 from app.logs import RequestIdMiddleware
+from app.pipeline.core import Pipeline
+from app.pipeline.http import GraphQLHTTP
+from app.pipeline.websocket import LegacyWSHandler, TransportWSHandler
 from app.runtime import orm_and_bus
 from app.schema import schema
 from app.settings import Settings, get_settings
@@ -29,6 +32,15 @@ log = logging.getLogger(__name__)
 
 
 class SwitchboardGraphQL(GraphQL):
+    """Serves websockets: strawberry's protocol handlers, running operations through the pipeline."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(self, *args, pipeline: Pipeline, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.pipeline = pipeline
+
     async def get_context(self, request, response=None) -> Context:
         context = Context(request=request, response=response)
         if request.scope["type"] == "http":
@@ -83,17 +95,20 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                     worker.stop()
                     await worker_task
 
-    graphql = SwitchboardGraphQL(
+    pipeline = Pipeline(settings)
+    websockets = SwitchboardGraphQL(
         schema,
-        graphql_ide="graphiql",
+        graphql_ide=None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
         # Browsers on other origins (the SPA, GraphiQL elsewhere) must be listed to open websockets.
         allowed_origins=settings.allowed_origins,
+        max_subscriptions_per_connection=settings.max_operations_per_socket,
+        pipeline=pipeline,
     )
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            Route("/graphql", GraphQLHTTP(pipeline, graphiql=settings.graphiql).handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", websockets),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

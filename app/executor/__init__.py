@@ -15,7 +15,7 @@ between the runs (a background job, a concurrent test writer) and it is counted 
 from __future__ import annotations
 
 import logging
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,31 +41,6 @@ def compile_operation(schema: GraphQLSchema, document: DocumentNode, operation_n
     except Unsupported as reason:
         _fell_back(operation_name, reason)
         return None
-
-
-class PlanCache:
-    """Compiled plans by (document text, operation name), bounded, least recently used out.
-
-    Compiling takes about as long as running a plan a few times, so each is compiled once."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._plans: OrderedDict[tuple, CompiledOperation | None] = OrderedDict()
-
-    def get(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> CompiledOperation | None:
-        source = document.loc.source.body if document.loc else None
-        if source is None:
-            return compile_operation(schema, document, operation_name)
-        key = (source, operation_name)
-        try:
-            self._plans.move_to_end(key)
-            return self._plans[key]
-        except KeyError:
-            pass
-        plan = self._plans[key] = compile_operation(schema, document, operation_name)
-        if len(self._plans) > self.size:
-            self._plans.popitem(last=False)
-        return plan
 
 
 @dataclass
@@ -166,7 +141,6 @@ __all__ = [
     "FALLBACKS",
     "CompiledOperation",
     "OperationType",
-    "PlanCache",
     "Unsupported",
     "compile_operation",
     "execute",
