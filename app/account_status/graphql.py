@@ -11,7 +11,7 @@ from app import broadcast
 from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record
+from app.gql import AppInfo, from_record, loader
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
 from app.teams.graphql import UserType, load_user
@@ -53,11 +53,11 @@ class AccountStatusType:
 
 
 async def _counts(info: AppInfo, team_id: int) -> service.ActivityCounts:
-    # Both count fields come from one query per request.
-    key = f"activity_counts:{team_id}"
-    if key not in info.context.loaders:
-        info.context.loaders[key] = await service.activity_counts(team_id)
-    return info.context.loaders[key]
+    # Both count fields, resolved concurrently, share one query through the request's loader.
+    async def load(team_ids: list[int]) -> list[service.ActivityCounts]:
+        return [await service.activity_counts(t) for t in team_ids]
+
+    return await loader(info, "activity_counts", load).load(team_id)
 
 
 @strawberry.type

@@ -87,6 +87,10 @@ async def get_user(team_id: int, user_id: int, *, connection=None) -> UserRecord
     return _user(user)
 
 
+async def teams_by_ids(team_ids: list[int]) -> dict[int, TeamRecord]:
+    return {team.id: _team(team) for team in await Team.filter(id__in=team_ids)}
+
+
 async def users_by_ids(team_id: int, user_ids: list[int]) -> dict[int, UserRecord]:
     users = await User.filter(team_id=team_id, id__in=user_ids)
     return {u.id: _user(u) for u in users}
