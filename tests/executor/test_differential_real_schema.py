@@ -14,7 +14,6 @@ from app.gql import Context
 from app.schema import schema
 from app.teams.models import Role
 from tests.executor.generate import both, operations, valid
-from tests.missing_reps.screen import detect
 from tests.support import make_team
 
 GRAPHQL_SCHEMA = schema._schema
@@ -24,7 +23,12 @@ GRAPHQL_SCHEMA = schema._schema
 async def world(api, server):
     """A team with missing reps (one ignored), an audit log, a paused-then-unpaused account."""
     team = await make_team()
-    rep_ids = [await detect(api, team, name, leads=n) for name, n in (("Stephen Smith", 3), ("Ann Lee", 1), ("Bo Diddley", 2))]
+    leads = [{"externalId": f"{name}-{i}", "email": f"{i}.{name[:2]}@x.example", "rep": {"name": name}}
+             for name, n in (("Stephen Smith", 3), ("Ann Lee", 1), ("Bo Diddley", 2)) for i in range(n)]
+    await api.data("mutation($leads: [LeadInput!]!) { ingestLeads(leads: $leads) { createdCount } }", {"leads": leads},
+                   token=team.integration_token)
+    reps = await api.data("{ missingReps { edges { node { id } } } }", token=team.token(Role.MANAGER))
+    rep_ids = [e["node"]["id"] for e in reps["missingReps"]["edges"]]
     admin = team.token(Role.ADMIN)
     await api.data('mutation { pauseAccount(confirmation: "CONFIRM", reason: "r") { state } }', token=admin)
     await api.data('mutation { unpauseAccount(confirmation: "CONFIRM") { state } }', token=admin)
