@@ -27,7 +27,7 @@ async def world(api, server):
              for name, n in (("Stephen Smith", 3), ("Ann Lee", 1), ("Bo Diddley", 2)) for i in range(n)]
     await api.data("mutation($leads: [LeadInput!]!) { ingestLeads(leads: $leads) { createdCount } }", {"leads": leads},
                    token=team.integration_token)
-    reps = await api.data("{ missingReps { edges { node { id } } } }", token=team.token(Role.MANAGER))
+    reps = await api.data("{ missingReps(first: 50) { edges { node { id } } } }", token=team.token(Role.MANAGER))
     rep_ids = [e["node"]["id"] for e in reps["missingReps"]["edges"]]
     admin = team.token(Role.ADMIN)
     await api.data('mutation { pauseAccount(confirmation: "CONFIRM", reason: "r") { state } }', token=admin)
