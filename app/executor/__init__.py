@@ -15,6 +15,7 @@ between the runs (a background job, a concurrent test writer) and it is counted 
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,13 @@ def _fell_back(operation_name: str | None, reason: Unsupported) -> None:
     log.debug("graphql-core runs %s: %s", operation_name or "the operation", reason)
 
 
+# SWITCHBOARD_COMPILED_EXECUTOR=0 sends everything to graphql-core: bench/reads.py's "before".
+ENABLED = os.environ.get("SWITCHBOARD_COMPILED_EXECUTOR", "1") != "0"
+
+
 def compile_operation(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> CompiledOperation | None:
+    if not ENABLED:
+        return None
     try:
         return CompiledOperation(schema, document, operation_name)
     except Unsupported as reason:
