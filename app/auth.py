@@ -1,4 +1,4 @@
-"""Who is calling, and what they may do: the one place for both.
+"""Who is calling, and what they may do: the one place for both, and for API tokens.
 
 A bearer token belongs to a user (the caller acts as that user, with the user's role) or to an
 integration of a team (no user, no role). PERMISSIONS is the SPEC's permission table.
@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
+from app import db
 from app.errors import AppError, ErrorCode
-from app.teams.models import Role
+from app.teams import service as teams
+from app.teams.models import ApiToken, Role
 
 TOKEN_PREFIX = "sb_"
 
@@ -91,12 +94,55 @@ def authorize(
     return caller
 
 
-def new_token_secret() -> str:
+def _new_token_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_token(team_id: int, *, user_id: int | None, name: str) -> str:
+    """A new token's secret: returned once, only its hash is stored."""
+    if user_id is not None:
+        await teams.get_user(team_id, user_id)
+    secret = _new_token_secret()
+    await ApiToken.create(team_id=team_id, user_id=user_id, name=name, token_hash=hash_token(secret))
+    return secret
+
+
+async def revoke_token(team_id: int, secret: str) -> None:
+    await ApiToken.filter(team_id=team_id, token_hash=hash_token(secret)).update(
+        revoked_at=datetime.now().astimezone()
+    )
+
+
+async def _caller_for_token_hash(token_hash: str) -> Caller | None:
+    """The caller a live token stands for; also stamps last_used_at at most once a minute."""
+    rows = await db.connection().execute_query_dict(
+        """
+        WITH t AS (
+            SELECT tok.id, tok.team_id, tok.user_id, u.role, tok.last_used_at
+            FROM api_token tok LEFT JOIN app_user u ON u.id = tok.user_id
+            WHERE tok.token_hash = $1 AND tok.revoked_at IS NULL
+        ), touched AS (
+            UPDATE api_token SET last_used_at = now()
+            WHERE id = (SELECT id FROM t)
+              AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+        )
+        SELECT id, team_id, user_id, role FROM t
+        """,
+        [token_hash],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return Caller(
+        team_id=row["team_id"],
+        token_id=row["id"],
+        user_id=row["user_id"],
+        role=Role(row["role"]) if row["role"] else None,
+    )
 
 
 def bearer_secret(authorization: str | None) -> str | None:
@@ -111,14 +157,12 @@ def bearer_secret(authorization: str | None) -> str | None:
 
 async def resolve_caller(authorization: str | None) -> tuple[Caller | None, str | None]:
     """(caller, None) for a valid token; (None, why) otherwise."""
-    from app.teams import service as teams
-
     secret = bearer_secret(authorization)
     if secret is None:
         if authorization:
             return None, "The Authorization header must be 'Bearer <token>'."
         return None, None
-    caller = await teams.caller_for_token_hash(hash_token(secret))
+    caller = await _caller_for_token_hash(hash_token(secret))
     if caller is None:
         return None, "The API token is invalid or has been revoked."
     return caller, None

@@ -1,4 +1,5 @@
-"""The `switchboard` command: serve, run workers, migrate, seed a demo, create teams/users/tokens.
+"""The `switchboard` command: serve, run workers, migrate, seed a demo, create teams/users/tokens,
+revoke tokens.
 
 Results go to stdout as JSON; logs go to stderr.
 """
@@ -88,7 +89,7 @@ def worker() -> None:
     """Apply pending migrations, then run background jobs until SIGTERM or Ctrl-C."""
     import signal
 
-    from app.jobs import Worker
+    from app import tasks
 
     settings = get_settings()
     url = _database_url()
@@ -97,7 +98,7 @@ def worker() -> None:
         await db.apply_migrations(url)
         # Progress events reach the API processes' subscribers through BROADCAST_URL.
         async with orm_and_bus(url, settings):
-            job_worker = Worker(url, settings)
+            job_worker = tasks.new_worker(url, settings)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, job_worker.stop)
@@ -161,10 +162,19 @@ def create_token(
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
 ) -> None:
     """Create an API token (a user's, or an integration's) and print it once."""
-    from app.teams import service
+    from app import auth
 
-    secret = _run_with_orm(lambda: service.create_token(team_id, user_id=user_id, name=name))
+    secret = _run_with_orm(lambda: auth.create_token(team_id, user_id=user_id, name=name))
     _print_json({"token": secret, "team_id": team_id, "user_id": user_id})
+
+
+@cli.command("revoke-token")
+def revoke_token(team_id: int, token: str) -> None:
+    """Revoke an API token: it stops working at once (only its hash is stored, so give the token)."""
+    from app import auth
+
+    _run_with_orm(lambda: auth.revoke_token(team_id, token))
+    _print_json({"revoked": True, "team_id": team_id})
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+from app import auth
 from app.leads.service import LeadData, ingest_leads
 from app.teams import service as teams
 from app.teams.models import Role
@@ -29,11 +30,11 @@ async def seed_demo() -> dict:
     for name, role in DEMO_USERS:
         local = name.lower().replace(" ", ".")
         user = await teams.create_user(team.id, name=name, role=role, email=f"{local}@demo-{suffix}.example")
-        token = await teams.create_token(team.id, user_id=user.id, name="demo")
+        token = await auth.create_token(team.id, user_id=user.id, name="demo")
         users.append({"id": user.id, "name": user.name, "email": user.email, "role": role.value, "token": token})
     default_rep = users[-1]
     await teams.set_default_rep(team.id, default_rep["id"])
-    integration_token = await teams.create_token(team.id, user_id=None, name="demo integration")
+    integration_token = await auth.create_token(team.id, user_id=None, name="demo integration")
 
     # Leads arrive as an integration would send them: most name a user, some name reps who are
     # not users here (they show up as Missing Reps).

@@ -52,7 +52,6 @@ def loader(info: AppInfo, key: str, load_fn) -> Any:
     return loaders[key]
 
 
-
 def from_record(cls: type, record: Any, /, **values: Any) -> Any:
     """A GraphQL type from a service record: every init field of `cls` that the record has is
     copied (`id` as an ID); `values` give the rest or override."""

@@ -1,6 +1,7 @@
 """Background work on PostgreSQL (pgqueuer): tasks, enqueueing inside a transaction, workers.
 
-A feature declares a task with `@task("name")` on `async def handler(payload, ctx)` and queues it
+A feature declares a task with `@task("name")` on `async def handler(payload, ctx)` (and lists its
+module in app/tasks.py, which every worker is built from) and queues it
 with `await jobs.enqueue(conn, "name", payload)` inside its own transaction: a rollback drops the
 job, a commit makes it visible to every worker at once (pgqueuer NOTIFYs on insert).
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 
 # The tables pgqueuer's own SQL creates (migration 0003): no Tortoise model describes them.
 QUEUE_TABLES = ("pgqueuer", "pgqueuer_log", "pgqueuer_schedules", "pgqueuer_statistics")
-# The modules that declare tasks; a worker imports them so that every task is registered.
-TASK_MODULES = ("app.mass_end.service", "app.notifications", "app.missing_reps.service")
 # Jobs one worker process runs at once: a long job holds a pooled connection while it runs.
 MAX_CONCURRENT_JOBS = 4
 _RESTART_DELAY = 2.0
@@ -166,8 +164,6 @@ class Worker:
         self._manager: QueueManager | None = None
 
     async def run(self) -> None:
-        for module in TASK_MODULES:
-            importlib.import_module(module)
         sweeps = [
             asyncio.create_task(_run_periodically(every, fn, self.stopping), name=fn.__qualname__)
             for every, fn in _periodic

@@ -16,10 +16,9 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app import db
+from app import db, tasks
 from app.auth import resolve_caller
 from app.gql import Context
-from app.jobs import Worker
 from app.logs import RequestIdMiddleware
 from app.pipeline.core import Pipeline
 from app.pipeline.http import GraphQLHTTP
@@ -81,7 +80,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         async with orm_and_bus(url, settings):
             worker, worker_task = None, None
             if settings.run_workers:
-                worker = Worker(url, settings)
+                worker = tasks.new_worker(url, settings)
                 worker_task = asyncio.create_task(worker.run(), name="job-worker")
             # Everything built so far (schema, ORM, settings) lives as long as the process: keep it
             # out of the collector's full passes, which otherwise pause a request for 70-100 ms

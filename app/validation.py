@@ -12,6 +12,9 @@ from email_validator import EmailNotValidError, validate_email
 from app.errors import bad_input
 
 DEFAULT_PHONE_REGION = "US"
+MAX_NAME = 200
+MAX_EMAIL = 254  # RFC 5321's limit on a forward path
+MAX_PHONE = 64  # generous for any written form of an E.164 number (at most 15 digits)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 # Characters that show nothing: whitespace, controls, zero-width and directional marks, fillers,
@@ -49,6 +52,27 @@ def id_number(value: object) -> int | None:
     return number if 1 <= number <= INT4_MAX else None
 
 
+def alphanumerics(text: str) -> str:
+    """`text` (already lower case) without anything but ASCII letters and digits."""
+    return _NON_ALNUM.sub("", text)
+
+
+def clean_text(
+    value: str | None, *, field: str, max_length: int, required: bool = False, one_line: bool = True
+) -> str | None:
+    """The one cleaner every string input passes: surrounding white space dropped, and inside a
+    one-line value (a name, a reason) every run of white space made one space. Empty is None, or
+    BAD_USER_INPUT when `required`; too long is BAD_USER_INPUT, never cut."""
+    text = " ".join((value or "").split()) if one_line else (value or "").strip()
+    if not text:
+        if required:
+            raise bad_input(f"{field} must not be empty.", field=field)
+        return None
+    if len(text) > max_length:
+        raise bad_input(f"{field} must be at most {max_length} characters.", field=field)
+    return text
+
+
 def normalize_name(name: str) -> str:
     """The form names are compared in: case, accents, punctuation and extra spaces ignored.
 
@@ -60,22 +84,16 @@ def normalize_name(name: str) -> str:
 
 
 def clean_name(value: str | None, *, field: str = "name", required: bool = True) -> str | None:
-    name = " ".join((value or "").split())
-    if not name:
-        if required:
-            raise bad_input(f"{field} must not be empty.", field=field)
-        return None
-    if len(name) > 200:
-        raise bad_input(f"{field} must be at most 200 characters.", field=field)
-    if not normalize_name(name):
+    name = clean_text(value, field=field, max_length=MAX_NAME, required=required)
+    if name is not None and not normalize_name(name):
         raise bad_input(f"{field} must contain letters or digits.", field=field)
     return name
 
 
 def clean_email(value: str | None, *, field: str = "email") -> str | None:
     """A syntactically valid email, lower-cased; None when empty."""
-    value = (value or "").strip()
-    if not value:
+    value = clean_text(value, field=field, max_length=MAX_EMAIL)
+    if value is None:
         return None
     try:
         result = validate_email(value, check_deliverability=False)
@@ -86,8 +104,8 @@ def clean_email(value: str | None, *, field: str = "email") -> str | None:
 
 def clean_phone(value: str | None, *, field: str = "phone") -> str | None:
     """A valid phone number in E.164 (+15551234567); None when empty. National numbers: US."""
-    value = (value or "").strip()
-    if not value:
+    value = clean_text(value, field=field, max_length=MAX_PHONE)
+    if value is None:
         return None
     try:
         number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)

@@ -1,4 +1,7 @@
-"""Shared set-up for benchmarks: a scratch database on a real PostgreSQL, the app served by uvicorn."""
+"""Shared set-up for benchmarks: which PostgreSQL server, scratch databases on it, the app served.
+
+Every benchmark takes its server from `server_url()` (BENCH_DATABASE_URL, else TEST_DATABASE_URL,
+else an embedded PostgreSQL) and drops every database it creates."""
 
 from __future__ import annotations
 
@@ -26,13 +29,31 @@ def server_url() -> str:
     )
 
 
+def scratch_url(server: str | None = None) -> str:
+    """The URL of a new database name on `server` (default: `server_url()`); nothing is created."""
+    return db.url_with_database(server or server_url(), f"switchboard_bench_{uuid.uuid4().hex[:8]}")
+
+
+@asynccontextmanager
+async def scratch_database(server: str | None = None):
+    """Yields the URL of a fresh migrated database, dropped afterwards."""
+    url = scratch_url(server)
+    try:
+        await db.apply_migrations(url)
+        yield url
+    finally:
+        await db.drop_database(url)
+
+
 @asynccontextmanager
 async def scratch_app():
     """Yields (base_url, database_url): a fresh migrated database and the app serving it."""
-    base = server_url()
-    name = f"switchboard_bench_{uuid.uuid4().hex[:8]}"
-    url = db.url_with_database(base, name)
-    await db.apply_migrations(url)
+    async with scratch_database() as url, _served(url) as base_url:
+        yield base_url, url
+
+
+@asynccontextmanager
+async def _served(url: str):
     app = create_app(Settings(broadcast_url="memory://"), database_url=url)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
@@ -40,8 +61,7 @@ async def scratch_app():
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}", url
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
-        await db.drop_database(url)

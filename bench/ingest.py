@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import orjson
 
-from app import db
+from app import auth, db
 from tests.support import start_server_process
 
 # What an integration asks back: one outcome per lead, the id or the error.
@@ -71,7 +71,7 @@ async def main(total: int, batch: int, clients: int) -> None:
         ]
         default = await teams.create_user(team.id, name="Default Rep", role=Role.REP)
         await teams.set_default_rep(team.id, default.id)
-        token = await teams.create_token(team.id, user_id=None, name="bench")
+        token = await auth.create_token(team.id, user_id=None, name="bench")
         await db.close_orm()
         leads = make_leads(total, "api", users)
         batches = [leads[i : i + batch] for i in range(0, total, batch)]

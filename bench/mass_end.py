@@ -2,8 +2,7 @@
 
     .venv/bin/python bench/mass_end.py [--conversations 200000] [--batch-size 5000] [--rounds 5]
 
-On the PostgreSQL server of BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
-it seeds one scratch database: a team with N leads (~250-byte rows, status NEW_LEAD) and N
+On the PostgreSQL server bench/common.py names (BENCH_DATABASE_URL or TEST_DATABASE_URL) it seeds one scratch database: a team with N leads (~250-byte rows, status NEW_LEAD) and N
 active conversations, interleaved with a bystander team holding N/10 more. Each round copies it
 twice (CREATE DATABASE ... TEMPLATE: same data, statistics and visibility map) and, after
 CHECKPOINT, in alternating order, times in one copy a single transaction of the two bare UPDATEs (conversations ended,
@@ -18,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import time
@@ -29,11 +27,11 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import broadcast, db  # noqa: E402
-from app.jobs import Worker  # noqa: E402
+from app import broadcast, db, tasks  # noqa: E402
 from app.leads.service import LeadData, ingest_leads  # noqa: E402
 from app.mass_end import service as mass_end  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from bench import common  # noqa: E402
 
 SEED = """
 WITH teams AS (
@@ -79,12 +77,8 @@ async def _admin(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(**db.credentials_from_url(url))
 
 
-def _scratch_url(server_url: str) -> str:
-    return db.url_with_database(server_url, f"switchboard_bench_{uuid.uuid4().hex[:8]}")
-
-
 async def build_database(server_url: str, conversations: int) -> tuple[str, dict]:
-    url = _scratch_url(server_url)
+    url = common.scratch_url(server_url)
     try:
         await db.apply_migrations(url)
         return url, await _seed(url, conversations)
@@ -95,7 +89,7 @@ async def build_database(server_url: str, conversations: int) -> tuple[str, dict
 
 async def copy_database(server_url: str, template_url: str) -> str:
     """An identical copy (data, statistics, visibility map) of the seeded template."""
-    url = _scratch_url(server_url)
+    url = common.scratch_url(server_url)
     conn = await _admin(server_url)
     try:
         template = db.credentials_from_url(template_url)["database"]
@@ -185,7 +179,7 @@ async def time_bare_update(url: str, info: dict) -> tuple[float, str]:
 
 async def time_job(url: str, info: dict, batch_size: int) -> tuple[float, mass_end.MassEndJobRecord, list, str]:
     settings = Settings(mass_end_batch_size=batch_size, run_workers=True)
-    worker = Worker(url, settings)
+    worker = tasks.new_worker(url, settings)
     worker_task = asyncio.create_task(worker.run())
     await asyncio.sleep(1.0)  # the worker is listening
     await checkpoint(url)
@@ -215,7 +209,7 @@ async def main() -> None:
     parser.add_argument("--batch-size", type=int, default=Settings.model_fields["mass_end_batch_size"].default)
     parser.add_argument("--rounds", type=int, default=5, help="bare/job pairs, each on fresh copies of the data")
     args = parser.parse_args()
-    server_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    server_url = common.server_url()
 
     template_url, info = await build_database(server_url, args.conversations)
     bus = broadcast.EventBus("memory://")

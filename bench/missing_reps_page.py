@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,10 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from app import db  # noqa: E402
+from app import auth, db  # noqa: E402
 from app.teams import service as teams  # noqa: E402
 from app.teams.models import Role  # noqa: E402
 from app.validation import normalize_name  # noqa: E402
+from bench import common  # noqa: E402
 from tests.support import start_server_process  # noqa: E402
 
 FIRST_NAMES = """James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara
@@ -79,7 +78,7 @@ async def _seed(url: str, reps: int, users: int) -> tuple[int, str]:
             team = await teams.create_team(f"Bench team {index}")
             if index == 0:
                 manager = await teams.create_user(team.id, name="Bench Manager", role=Role.MANAGER, email="m@bench.example")
-                token = await teams.create_token(team.id, user_id=manager.id, name="bench")
+                token = await auth.create_token(team.id, user_id=manager.id, name="bench")
                 team_id = team.id
                 user_names = _names(users, rng)
                 await conn.execute(
@@ -146,8 +145,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--server-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="a PostgreSQL server (any database on it); a scratch database is created there",
+        default=None,
+        help="a PostgreSQL server (any database on it; default: bench/common.py server_url); a scratch database is created there",
     )
     parser.add_argument("--reps", type=int, default=20_000, help="missing reps per team")
     parser.add_argument("--users", type=int, default=2_000, help="users of the measured team")
@@ -156,9 +155,11 @@ async def main() -> None:
     parser.add_argument("--with-suggestions", action="store_true", help="also time the page with suggestedMatches")
     args = parser.parse_args()
 
-    name = f"switchboard_bench_{uuid.uuid4().hex[:8]}"
-    url = db.url_with_database(args.server_url, name)
-    await db.apply_migrations(url)
+    async with common.scratch_database(args.server_url) as url:
+        await _measure(url, args)
+
+
+async def _measure(url: str, args: argparse.Namespace) -> None:
     await db.init_orm(url)
     server = None
     try:
@@ -201,7 +202,6 @@ async def main() -> None:
             server.terminate()
             server.wait(10)
         await db.close_orm()
-        await db.drop_database(url)
 
 
 if __name__ == "__main__":

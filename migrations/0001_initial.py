@@ -1,15 +1,66 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from app.leads.models import ConversationState, EndReason, LeadStatus, MessageDirection
-from app.mass_end.models import MassEndState
-from app.missing_reps.models import MissingRepResolution, MissingRepStatus
-from app.teams.models import AccountState, Role
+from enum import Enum
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index, PartialIndex
 from tortoise.migrations.constraints import UniqueConstraint
+
+
+# The enums as they were when this migration was written: a migration must not change when the
+# application's enums do (a later migration records their changes).
+class AccountState(str, Enum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+
+
+class Role(str, Enum):
+    ADMIN = "ADMIN"
+    TEAM_LEADER = "TEAM_LEADER"
+    MANAGER = "MANAGER"
+    REP = "REP"
+
+
+class MissingRepStatus(str, Enum):
+    MISSING = "MISSING"
+    IGNORED = "IGNORED"
+    RESOLVED = "RESOLVED"
+
+
+class MissingRepResolution(str, Enum):
+    ADDED_AS_USER = "ADDED_AS_USER"
+    MAPPED_TO_USER = "MAPPED_TO_USER"
+
+
+class LeadStatus(str, Enum):
+    NEW_LEAD = "NEW_LEAD"
+    UNQUALIFIED = "UNQUALIFIED"
+    QUALIFIED = "QUALIFIED"
+    CONVERTED = "CONVERTED"
+
+
+class ConversationState(str, Enum):
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+
+
+class EndReason(str, Enum):
+    MASS_END = "MASS_END"
+    COMPLETED = "COMPLETED"
+
+
+class MessageDirection(str, Enum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class MassEndState(str, Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
 
 class Migration(migrations.Migration):
     initial = True

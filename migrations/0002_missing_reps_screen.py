@@ -1,8 +1,18 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from app.teams.models import TrigramIndex
 from tortoise import fields
+from tortoise.contrib.postgres.indexes import GinIndex
 from tortoise.indexes import PartialIndex
+
+
+# app.teams.models.TrigramIndex as it was when this migration was written: a migration must not
+# change when the code does.
+class TrigramIndex(GinIndex):
+    OPCLASS = "gin_trgm_ops"
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f"{name} {self.OPCLASS}" for name in self.fields]
 
 class Migration(migrations.Migration):
     dependencies = [('switchboard', '0001_initial')]

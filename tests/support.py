@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import websockets
 
+from app import auth
 from app.teams import service as teams
 from app.teams.models import Role
 
@@ -158,7 +159,7 @@ async def make_team(name: str | None = None, *, default_rep: bool = True) -> Tea
     for role in Role:
         member = await make_member(team.id, f"{role.value.title().replace('_', ' ')} {suffix}", role)
         fixture.members[role] = member
-    fixture.integration_token = await teams.create_token(team.id, user_id=None, name="integration")
+    fixture.integration_token = await auth.create_token(team.id, user_id=None, name="integration")
     if default_rep:
         rep = await make_member(team.id, f"Default Rep {suffix}", Role.REP)
         await teams.set_default_rep(team.id, rep.id)
@@ -169,7 +170,7 @@ async def make_team(name: str | None = None, *, default_rep: bool = True) -> Tea
 async def make_member(team_id: int, name: str, role: Role = Role.REP, email: str | None = None) -> Member:
     email = email or f"{uuid.uuid4().hex[:10]}@example.com"
     user = await teams.create_user(team_id, name=name, role=role, email=email)
-    token = await teams.create_token(team_id, user_id=user.id, name="test")
+    token = await auth.create_token(team_id, user_id=user.id, name="test")
     return Member(id=user.id, name=user.name, email=user.email, role=role, token=token)
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
 
-from app import broadcast
 from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
 from app.gql import AppInfo, from_record, loader
+from app.leads import service as leads
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
 from app.teams.graphql import UserType, load_user
-from app.teams.models import AccountState
+from app.account_status.models import AccountState
 
 AccountStateEnum = strawberry.enum(AccountState, name="AccountState")
 
@@ -52,10 +53,10 @@ class AccountStatusType:
         return (await _counts(info, self.team_id)).members_with_active_conversations
 
 
-async def _counts(info: AppInfo, team_id: int) -> service.ActivityCounts:
+async def _counts(info: AppInfo, team_id: int) -> leads.ActivityCounts:
     # Both count fields, resolved concurrently, share one query through the request's loader.
-    async def load(team_ids: list[int]) -> list[service.ActivityCounts]:
-        return [await service.activity_counts(t) for t in team_ids]
+    async def load(team_ids: list[int]) -> list[leads.ActivityCounts]:
+        return [await leads.activity_counts(t) for t in team_ids]
 
     return await loader(info, "activity_counts", load).load(team_id)
 
@@ -90,7 +91,7 @@ class Subscription:
     )
     async def account_status_changed(self, info: AppInfo) -> AsyncGenerator[AccountStatusType, None]:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
-        channel = broadcast.team_channel(caller.team_id, service.CHANGED_TOPIC)
-        async with broadcast.bus().subscribe(channel) as payloads:
-            async for payload in payloads:
-                yield AccountStatusType.from_record(service.AccountStatusRecord.from_payload(payload))
+        changes = service.watch_changes(caller.team_id)
+        async with contextlib.aclosing(changes):  # unsubscribes as soon as the client leaves
+            async for status in changes:
+                yield AccountStatusType.from_record(status)

@@ -15,6 +15,7 @@ request behind a waiting exclusive one, so a pause waits at most for the batches
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,8 +24,9 @@ from tortoise.transactions import in_transaction
 
 from app import broadcast, db, records
 from app.audit import service as audit
-from app.errors import AppError, ErrorCode, bad_input, not_found
-from app.teams.models import AccountState
+from app.errors import AppError, ErrorCode, not_found
+from app.validation import clean_text
+from app.account_status.models import AccountState
 
 CHANGED_TOPIC = "account_status_changed"
 MAX_REASON = 500
@@ -37,31 +39,6 @@ class AccountStatusRecord:
     paused_at: datetime | None
     paused_by_id: int | None
     pause_reason: str | None
-
-    def to_payload(self) -> dict:
-        return {
-            "team_id": self.team_id,
-            "state": self.state.value,
-            "paused_at": self.paused_at.isoformat() if self.paused_at else None,
-            "paused_by_id": self.paused_by_id,
-            "pause_reason": self.pause_reason,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: dict) -> AccountStatusRecord:
-        return cls(
-            team_id=payload["team_id"],
-            state=AccountState(payload["state"]),
-            paused_at=datetime.fromisoformat(payload["paused_at"]) if payload["paused_at"] else None,
-            paused_by_id=payload["paused_by_id"],
-            pause_reason=payload["pause_reason"],
-        )
-
-
-@dataclass(frozen=True)
-class ActivityCounts:
-    active_conversations: int
-    members_with_active_conversations: int
 
 
 @dataclass(frozen=True)
@@ -83,24 +60,9 @@ async def get_status(team_id: int) -> AccountStatusRecord:
     return _status(rows[0])
 
 
-async def activity_counts(team_id: int) -> ActivityCounts:
-    """What a mass end would touch: active conversations and the members they belong to."""
-    rows = await db.connection().execute_query_dict(
-        """
-        SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
-        FROM conversation c JOIN lead l ON l.id = c.lead_id
-        WHERE c.team_id = $1 AND c.state = 'ACTIVE'
-        """,
-        [team_id],
-    )
-    return ActivityCounts(rows[0]["conversations"], rows[0]["members"])
-
-
 async def pause(team_id: int, actor_id: int, reason: str | None) -> AccountStatusRecord:
     """Pauses the team; pausing a paused team changes nothing and returns its state."""
-    reason = " ".join((reason or "").split()) or None
-    if reason and len(reason) > MAX_REASON:
-        raise bad_input(f"reason must be at most {MAX_REASON} characters.", field="reason")
+    reason = clean_text(reason, field="reason", max_length=MAX_REASON)
     return await _change_state(
         team_id,
         actor_id,
@@ -153,7 +115,14 @@ async def announce(team_id: int) -> None:
 
 
 async def _publish(status: AccountStatusRecord) -> None:
-    await broadcast.publish(broadcast.team_channel(status.team_id, CHANGED_TOPIC), status.to_payload())
+    await broadcast.publish(broadcast.team_channel(status.team_id, CHANGED_TOPIC), records.to_payload(status))
+
+
+async def watch_changes(team_id: int) -> AsyncIterator[AccountStatusRecord]:
+    """The team's status after each change from now on."""
+    async with broadcast.bus().subscribe(broadcast.team_channel(team_id, CHANGED_TOPIC)) as payloads:
+        async for payload in payloads:
+            yield records.from_payload(AccountStatusRecord, payload)
 
 
 async def lock_team_for_lead_creation(conn: BaseDBAsyncClient, team_id: int) -> LeadCreationGate:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -73,20 +73,6 @@ class MassEndJobRecord:
     def is_after(self, other: MassEndJobRecord) -> bool:
         """Whether this snapshot is later than `other` (processed and state only move forward)."""
         return (self.processed, _STATE_ORDER[self.state]) > (other.processed, _STATE_ORDER[other.state])
-
-    def to_payload(self) -> dict[str, Any]:
-        payload = asdict(self)
-        for key in ("created_at", "started_at", "finished_at"):
-            payload[key] = payload[key].isoformat() if payload[key] else None
-        return payload
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> MassEndJobRecord:
-        values = dict(payload)
-        for key in ("created_at", "started_at", "finished_at"):
-            values[key] = datetime.fromisoformat(values[key]) if values[key] else None
-        values["state"] = MassEndState(values["state"])
-        return cls(**values)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MassEndJobRecord:
@@ -155,7 +141,7 @@ async def watch_progress(team_id: int, job_id: int) -> AsyncIterator[MassEndJobR
             yield current
             while not current.finished:
                 try:
-                    latest = MassEndJobRecord.from_payload(await asyncio.wait_for(events.get(), PROGRESS_POLL_SECONDS))
+                    latest = records.from_payload(MassEndJobRecord, await asyncio.wait_for(events.get(), PROGRESS_POLL_SECONDS))
                 except asyncio.TimeoutError:
                     latest = await get_job(team_id, job_id)
                 if latest.is_after(current):
@@ -264,4 +250,4 @@ async def _fail(conn: asyncpg.Connection, job: MassEndJobRecord, reason: str) ->
 
 
 async def _publish(job: MassEndJobRecord) -> None:
-    await broadcast.publish(progress_channel(job.team_id, job.id), job.to_payload())
+    await broadcast.publish(progress_channel(job.team_id, job.id), records.to_payload(job))

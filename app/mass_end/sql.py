@@ -23,7 +23,8 @@ JOB_COLUMNS_OF_JOB = ", ".join(f"mass_end_job.{column.strip()}" for column in JO
 
 # One statement inserts the job, or finds that the team has one open already: the partial unique
 # index mass_end_job_one_open_per_team makes a concurrent second insert wait for the first and
-# then do nothing. `total` is the team's active conversations at this moment.
+# then do nothing. `total` is the team's active conversations at this moment (read here, in
+# the same statement, rather than through the leads service, so that the count and the job agree).
 START_JOB = f"""
 INSERT INTO mass_end_job (team_id, requested_by_id, state, total, processed, runs, created_at)
 SELECT $1, $2, 'QUEUED', count(*), 0, 0, now()
@@ -62,6 +63,8 @@ WHERE id = $1 AND state IN ('QUEUED', 'RUNNING')
 RETURNING {JOB_COLUMNS}
 """
 
+# Writes the leads feature's tables directly, not through its service, for speed: a batch must be
+# one statement (see bench/mass_end.py).
 # One batch, one statement, so one transaction and one round trip: the next `limit` active
 # conversations after `after_id` in id order, their leads, and the job's count commit together.
 #  - Keyset, on the partial index conversation_active_by_team: `bound` reads the batch's last id

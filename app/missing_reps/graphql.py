@@ -3,6 +3,7 @@ four actions) and the live `missingRepDetected` stream. Managers and Admins only
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated
@@ -10,7 +11,6 @@ from typing import Annotated
 import strawberry
 from strawberry.relay import PageInfo
 
-from app import broadcast
 from app.auth import Permission
 from app.gql import AppInfo, from_record, loader, parse_id
 from app.missing_reps import service
@@ -193,7 +193,7 @@ class Subscription:
     @strawberry.subscription(description="Each newly detected missing rep, once (Managers and Admins).")
     async def missing_rep_detected(self, info: AppInfo) -> AsyncGenerator[MissingRepType, None]:
         caller = info.context.require(Permission.MANAGE_MISSING_REPS)
-        channel = broadcast.team_channel(caller.team_id, service.DETECTED_TOPIC)
-        async with broadcast.bus().subscribe(channel) as payloads:
-            async for payload in payloads:
-                yield MissingRepType.from_record(service.MissingRepRecord.from_payload(payload))
+        detected = service.watch_detected(caller.team_id)
+        async with contextlib.aclosing(detected):  # unsubscribes as soon as the client leaves
+            async for rep in detected:
+                yield MissingRepType.from_record(rep)

@@ -28,14 +28,13 @@ module scores those candidates.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from nicknames import NickNamer
 from rapidfuzz import fuzz
 
-from app.validation import normalize_name
+from app.validation import alphanumerics, normalize_name
 
 THRESHOLD = 0.85
 MAX_SUGGESTIONS = 5
@@ -47,7 +46,6 @@ INITIAL_SIMILARITY = 0.8
 SWAPPED_ORDER_FACTOR = 0.95
 
 _NICKNAMES = NickNamer()
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ def name_score(a: str, b: str) -> float:
 def email_local_part(email: str | None) -> str | None:
     if not email or "@" not in email:
         return None
-    return _NON_ALNUM.sub("", email.split("@", 1)[0].lower()) or None
+    return alphanumerics(email.split("@", 1)[0].lower()) or None
 
 
 def email_score(a: str | None, b: str | None) -> float:

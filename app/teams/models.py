@@ -4,6 +4,8 @@ from tortoise import fields
 from tortoise.contrib.postgres.indexes import GinIndex
 from tortoise.models import Model
 
+from app.account_status.models import AccountState
+
 
 class TrigramIndex(GinIndex):
     """A pg_trgm GIN index on one text column: serves `%` (similarity) and `<%` (word similarity).
@@ -24,11 +26,6 @@ class Role(str, Enum):
     TEAM_LEADER = "TEAM_LEADER"
     MANAGER = "MANAGER"
     REP = "REP"
-
-
-class AccountState(str, Enum):
-    ACTIVE = "ACTIVE"
-    PAUSED = "PAUSED"
 
 
 class Team(Model):

@@ -1,4 +1,4 @@
-"""Teams, users, aliases and API tokens: the rules, as plain async functions."""
+"""Teams, users and aliases: the rules, as plain async functions (API tokens: app.auth)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from app import db, records
-from app.auth import Caller, hash_token, new_token_secret
 from app.errors import conflict, not_found
-from app.teams.models import ApiToken, Role, Team, User, UserAlias
+from app.teams.models import Role, Team, User, UserAlias
 from app.validation import clean_email, clean_name, clean_phone, normalize_name
 
 
@@ -107,49 +106,6 @@ async def set_default_rep(team_id: int, user_id: int) -> TeamRecord:
     await get_user(team_id, user_id)
     await Team.filter(id=team_id).update(default_rep_id=user_id)
     return await get_team(team_id)
-
-
-async def create_token(team_id: int, *, user_id: int | None, name: str) -> str:
-    """A new token's secret: returned once, only its hash is stored."""
-    if user_id is not None:
-        await get_user(team_id, user_id)
-    secret = new_token_secret()
-    await ApiToken.create(team_id=team_id, user_id=user_id, name=name, token_hash=hash_token(secret))
-    return secret
-
-
-async def revoke_token(team_id: int, secret: str) -> None:
-    await ApiToken.filter(team_id=team_id, token_hash=hash_token(secret)).update(
-        revoked_at=datetime.now().astimezone()
-    )
-
-
-async def caller_for_token_hash(token_hash: str) -> Caller | None:
-    """The caller a live token stands for; also stamps last_used_at at most once a minute."""
-    rows = await db.connection().execute_query_dict(
-        """
-        WITH t AS (
-            SELECT tok.id, tok.team_id, tok.user_id, u.role, tok.last_used_at
-            FROM api_token tok LEFT JOIN app_user u ON u.id = tok.user_id
-            WHERE tok.token_hash = $1 AND tok.revoked_at IS NULL
-        ), touched AS (
-            UPDATE api_token SET last_used_at = now()
-            WHERE id = (SELECT id FROM t)
-              AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-        )
-        SELECT id, team_id, user_id, role FROM t
-        """,
-        [token_hash],
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    return Caller(
-        team_id=row["team_id"],
-        token_id=row["id"],
-        user_id=row["user_id"],
-        role=Role(row["role"]) if row["role"] else None,
-    )
 
 
 async def add_alias(conn: BaseDBAsyncClient, team_id: int, user_id: int, name: str) -> bool:

@@ -6,7 +6,8 @@ from app.account_status.service import CHANGED_TOPIC
 from app.audit.models import AuditEvent
 from app.broadcast import team_channel
 from app.leads.models import Conversation, Lead
-from app.teams.models import AccountState, Role, Team
+from app.account_status.models import AccountState
+from app.teams.models import Role, Team
 from tests.support import INGEST, Subscription, ingest, lead_input, make_team, wait_for_subscribers
 
 STATUS_FIELDS = "state pausedAt pauseReason pausedBy { id name } activeConversationCount activeMemberCount"

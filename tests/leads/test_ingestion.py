@@ -121,6 +121,10 @@ async def test_concurrent_resends_of_the_same_new_lead_create_it_once(api, team)
         (lead_input("L1", phone="12"), "phone"),
         (lead_input("L1", email=None), "email"),
         (lead_input("L1", "Rep", rep_email="nope@"), "rep.email"),
+        # Too long is refused, never cut: what is stored is what the CRM sent.
+        (lead_input("L1", name="n" * 201), "name"),
+        (lead_input("L1", "R" * 201), "rep.name"),
+        ({**lead_input("L1"), "rep": {"name": "Rep", "externalId": "x" * 201}}, "rep.externalId"),
     ],
 )
 async def test_each_bad_lead_is_rejected_alone_with_bad_user_input(api, team, bad, field):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.leads.models import Lead
-from app.missing_reps import service
+from app.missing_reps import reassignment
 from app.missing_reps.models import MissingRep
 from app.teams.models import Role, User, UserAlias
 from tests.missing_reps.screen import ADD, COUNT, IGNORE, LIST, MAP, ONE, RESTORE, audit_events, detect, leads_of
@@ -93,7 +93,7 @@ async def test_map_is_audited_with_actor_rep_user_and_leads_moved(api, team, ste
 
 async def test_leads_move_in_batches(api, team, steve, monkeypatch):
     """A rep with more leads than a batch holds has all of them moved, batch after batch."""
-    monkeypatch.setattr(service, "REASSIGN_BATCH_SIZE", 3)
+    monkeypatch.setattr(reassignment, "REASSIGN_BATCH_SIZE", 3)
     rep_id = await detect(api, team, "Stephen Smith", 10)
     rep = (await api.data(MAP, {"id": rep_id, "userId": str(steve.id)}, token=team.token(Role.MANAGER)))[
         "mapMissingRepToUser"

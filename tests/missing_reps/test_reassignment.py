@@ -7,13 +7,17 @@ import asyncio
 
 import pytest
 
-from app.leads import service as leads
 from app.leads.models import Lead
-from app.missing_reps import service
+from app.missing_reps import reassignment, service
 from app.teams.models import Role, UserAlias
 from tests.missing_reps.screen import MAP, ONE, detect, leads_of
-from tests.support import start_server_process
-from tests.support import ingest, lead_input, make_member, make_team
+from tests.support import (
+    ingest,
+    lead_input,
+    make_member,
+    make_team,
+    start_server_process,
+)
 
 
 @pytest.fixture
@@ -29,8 +33,8 @@ async def steve(team):
 @pytest.fixture
 def move_stops_after_first_batch(monkeypatch):
     """Batches of 2, and the second batch fails the way a dying process would stop it."""
-    monkeypatch.setattr(service, "REASSIGN_BATCH_SIZE", 2)
-    real = leads.move_batch_from_default_rep
+    monkeypatch.setattr(reassignment, "REASSIGN_BATCH_SIZE", 2)
+    real = reassignment.move_batch_from_default_rep
     calls = 0
 
     async def failing_after_one(*args, **kwargs):
@@ -40,7 +44,7 @@ def move_stops_after_first_batch(monkeypatch):
             raise ConnectionError("the process stopped here")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(leads, "move_batch_from_default_rep", failing_after_one)
+    monkeypatch.setattr(reassignment, "move_batch_from_default_rep", failing_after_one)
     return monkeypatch
 
 

@@ -34,3 +34,12 @@ async def test_create_team_user_and_token_by_hand(api, database_url):
     token = _run(database_url, "create-token", str(team["id"]), "--user-id", str(user["id"]))["token"]
     viewer = (await api.data("{ viewer { name role team { name } } }", token=token))["viewer"]
     assert viewer == {"name": "Hand Admin", "role": "ADMIN", "team": {"name": "Hand Made"}}
+
+
+async def test_a_token_revoked_by_hand_stops_working(api, database_url):
+    team = _run(database_url, "create-team", "Revoking")
+    user = _run(database_url, "create-user", str(team["id"]), "Short Lived", "--role", "rep", "--email", "s@x.example")
+    token = _run(database_url, "create-token", str(team["id"]), "--user-id", str(user["id"]))["token"]
+    assert (await api.data("{ viewer { name } }", token=token))["viewer"] == {"name": "Short Lived"}
+    _run(database_url, "revoke-token", str(team["id"]), token)
+    assert await api.error_code("{ viewer { name } }", token=token) == "UNAUTHENTICATED"

@@ -5,9 +5,16 @@ import json
 import pytest
 import websockets
 
+from app import auth
 from app.teams import service as teams
 from app.teams.models import Role
-from tests.support import LEGACY_WS_PROTOCOL, WS_PROTOCOL, Subscription, make_member, make_team
+from tests.support import (
+    LEGACY_WS_PROTOCOL,
+    WS_PROTOCOL,
+    Subscription,
+    make_member,
+    make_team,
+)
 
 VIEWER = "{ viewer { id name role team { id name } } }"
 
@@ -31,7 +38,7 @@ async def test_revoked_token_is_unauthenticated(api, server):
     team = await make_team()
     token = team.token(Role.ADMIN)
     assert (await api.data(VIEWER, token=token))["viewer"]["id"] == str(team.member(Role.ADMIN).id)
-    await teams.revoke_token(team.id, token)
+    await auth.revoke_token(team.id, token)
     assert await api.error_code(VIEWER, token=token) == "UNAUTHENTICATED"
 
 

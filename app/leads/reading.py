@@ -1,0 +1,59 @@
+"""Reading leads and their conversations: what other features ask of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app import db, records
+from app.leads.models import Lead, LeadStatus
+
+
+@dataclass(frozen=True)
+class LeadRecord:
+    id: int
+    team_id: int
+    external_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    status: LeadStatus
+    rep_name: str | None
+    rep_email: str | None
+    rep_external_id: str | None
+    assigned_user_id: int | None
+    missing_rep_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ActivityCounts:
+    active_conversations: int
+    members_with_active_conversations: int
+
+
+def _record(lead: Lead) -> LeadRecord:
+    return records.build(LeadRecord, lead)
+
+
+async def leads_by_ids(team_id: int, lead_ids: list[int]) -> dict[int, LeadRecord]:
+    return {lead.id: _record(lead) for lead in await Lead.filter(team_id=team_id, id__in=lead_ids)}
+
+
+async def get_lead(team_id: int, lead_id: int) -> LeadRecord | None:
+    lead = await Lead.get_or_none(team_id=team_id, id=lead_id)
+    return _record(lead) if lead else None
+
+
+async def activity_counts(team_id: int) -> ActivityCounts:
+    """What a mass end would touch: active conversations and the members they belong to."""
+    rows = await db.connection().execute_query_dict(
+        """
+        SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
+        FROM conversation c JOIN lead l ON l.id = c.lead_id
+        WHERE c.team_id = $1 AND c.state = 'ACTIVE'
+        """,
+        [team_id],
+    )
+    return ActivityCounts(rows[0]["conversations"], rows[0]["members"])

@@ -1,0 +1,18 @@
+"""Every module that declares background work, imported here so that a worker built by
+`new_worker` has all of it registered: a module missing from the code base fails at start-up,
+never by silently not running."""
+
+from __future__ import annotations
+
+from app import jobs
+from app import notifications  # emails queued by any feature
+from app.mass_end import service as mass_end  # the mass-end job; re-queues open jobs on start
+from app.missing_reps import reassignment  # the sweep finishing lead moves a dead process left
+from app.settings import Settings
+
+__all__ = ["mass_end", "new_worker", "notifications", "reassignment"]
+
+
+def new_worker(database_url: str, settings: Settings) -> jobs.Worker:
+    """A job worker for this process, able to run every task declared above."""
+    return jobs.Worker(database_url, settings)
