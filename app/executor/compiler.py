@@ -42,6 +42,8 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     VariableNode,
+    get_named_type,
+    get_nullable_type,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -486,6 +488,19 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
     if basic:
         # A strawberry field without a resolver: strawberry's own wrapper is getattr(source, name).
         attribute = strawberry_field.python_name
+        if is_leaf_type(get_named_type(return_type)) and not is_list_type(get_nullable_type(return_type)):
+            # A scalar or enum: completing it needs no path, so the path is only built for an error.
+            def execute_leaf(run: Run, source: Any, parent_path: Path | None):
+                try:
+                    value = getattr(source, attribute)
+                    if not is_awaitable(value):
+                        return complete(run, value, None)
+                except Exception as raw:
+                    handle_error(run, raw, return_type, Path(parent_path, fp.response_name, fp.parent_name))
+                    return None
+                return complete_awaitable(run, value, Path(parent_path, fp.response_name, fp.parent_name))
+
+            return execute_leaf
 
         def execute(run: Run, source: Any, parent_path: Path | None):
             path = Path(parent_path, fp.response_name, fp.parent_name)
@@ -496,6 +511,25 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
                 return None
 
         return execute
+
+    direct = _direct_call(strawberry_field, field_def, schema) if not has_args else None
+    if direct is not None:
+        # A strawberry resolver without arguments, called as strawberry's wrapper would call it
+        # (source as self, an Info), without the wrapper's argument conversion and extension chain.
+        make_info, call = direct
+
+        def execute_resolver(run: Run, source: Any, parent_path: Path | None):
+            path = Path(parent_path, fp.response_name, fp.parent_name)
+            try:
+                info = make_info(run.info(fp, path))
+                if run.recorded is not None:
+                    return finish(run, _recording(run.recorded, tuple(path.as_list()), call, source, info, {}), path)
+                return finish(run, call(source, info), path)
+            except Exception as raw:
+                handle_error(run, raw, return_type, path)
+                return None
+
+        return execute_resolver
 
     if resolve is None:
         # graphql-core's default_field_resolver.
@@ -520,6 +554,41 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
             return None
 
     return execute
+
+
+def _direct_call(strawberry_field, field_def: GraphQLField, schema: GraphQLSchema):
+    """(make_info, call) for a strawberry resolver that can be called directly, else None.
+
+    Only where strawberry's wrapper would add nothing: no arguments to convert, no field
+    extensions, no exception handlers that could turn an error into a result."""
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    if strawberry_field is None or strawberry_schema is None or field_def.args:
+        return None
+    resolver = strawberry_field.base_resolver
+    if resolver is None or strawberry_field.extensions or strawberry_field.arguments:
+        return None
+    converter = strawberry_schema.schema_converter
+    if converter._get_field_exception_handlers(strawberry_field):
+        return None
+    info_class = strawberry_schema.config.info_class
+    function = resolver.wrapped_func
+    takes_self = resolver.self_parameter is not None
+    names = {p.name for p in (resolver.info_parameter, resolver.parent_parameter, resolver.root_parameter) if p}
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+    source_names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
+    if len(names) != len([p for p in (resolver.info_parameter, resolver.parent_parameter, resolver.root_parameter) if p]):
+        return None  # one parameter in two roles: leave it to strawberry
+
+    def make_info(raw: GraphQLResolveInfo):
+        return info_class(_raw_info=raw, _field=strawberry_field)
+
+    def call(source: Any, info: Any, **_: Any) -> Any:
+        kwargs = {name: source for name in source_names}
+        if info_name is not None:
+            kwargs[info_name] = info
+        return function(source, **kwargs) if takes_self else function(**kwargs)
+
+    return make_info, call
 
 
 def _recording(recorded: dict, key: tuple, resolve, source, info, args):
