@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from enum import Enum
 from inspect import isawaitable
-from types import CoroutineType
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from graphql import (
@@ -45,6 +46,7 @@ from graphql import (
     get_named_type,
     get_nullable_type,
     is_abstract_type,
+    is_enum_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -66,11 +68,22 @@ class Unsupported(Exception):
     """The operation uses something the compiler does not handle: run it with graphql-core."""
 
 
+# Whether instances of a type are awaitable, by type: values of one type are checked thousands of
+# times per response. Generators are left out (one may or may not be a generator-based coroutine).
+_AWAITABLE_TYPES: dict[type, bool] = {t: False for t in (str, int, float, bool, type(None), dict, list, tuple)}
+_AWAITABLE_TYPES[CoroutineType] = True
+
+
 def is_awaitable(value: Any) -> bool:
-    # Coroutines are by far the most common awaitable here; check them by type first.
-    return type(value) is CoroutineType or (
-        not isinstance(value, (str, int, float, bool, dict, list, tuple)) and value is not None and isawaitable(value)
-    )
+    """inspect.isawaitable, with the answer kept per type."""
+    kind = type(value)
+    known = _AWAITABLE_TYPES.get(kind)
+    if known is not None:
+        return known
+    answer = isawaitable(value)
+    if kind is not GeneratorType:
+        _AWAITABLE_TYPES[kind] = answer
+    return answer
 
 
 # --- per-request state -------------------------------------------------------------------------
@@ -688,9 +701,36 @@ def _leaf_completer(leaf_type):
                 return None
             return generic(result)
 
+    elif leaf_type is GraphQLID:
+
+        def complete(run: Run, result: Any, path: Path):
+            if isinstance(result, str):  # strawberry.ID is a str subclass; graphql-core returns it as is
+                return result
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return generic(result)
+
+    elif is_enum_type(leaf_type):
+        # An enum's output for a value never changes: each value is looked up once.
+        names: dict[tuple[type, Any], str] = {}
+
+        def complete(run: Run, result: Any, path: Path):
+            try:
+                return names[type(result), result]  # by type too: "A" and Tag.A are equal, not the same
+            except (KeyError, TypeError):
+                pass
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            coerced = generic(result)
+            if isinstance(result, Enum):
+                names[type(result), result] = coerced
+            return coerced
+
     else:
-        if leaf_type is GraphQLID:
-            pass  # strawberry.ID is a str subclass: the generic path keeps graphql-core's result
 
         def complete(run: Run, result: Any, path: Path):
             if isinstance(result, Exception):
