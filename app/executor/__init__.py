@@ -48,6 +48,10 @@ def compile_operation(schema: GraphQLSchema, document: DocumentNode, operation_n
     except Unsupported as reason:
         _fell_back(operation_name, reason)
         return None
+    except Exception as error:  # a compiler bug must not fail the request: graphql-core serves it
+        FALLBACKS[f"compiler error: {type(error).__name__}"] += 1
+        log.exception("compiling %s failed; graphql-core runs it", operation_name or "the operation")
+        return None
 
 
 @dataclass

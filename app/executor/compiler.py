@@ -525,19 +525,20 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
 
         return execute
 
-    direct = _direct_call(strawberry_field, field_def, schema) if not has_args else None
+    direct = _direct_call(strawberry_field, field_def, schema)
     if direct is not None:
-        # A strawberry resolver without arguments, called as strawberry's wrapper would call it
-        # (source as self, an Info), without the wrapper's argument conversion and extension chain.
-        make_info, call = direct
+        # A strawberry resolver called as strawberry's wrapper would call it (source as self, an
+        # Info, its arguments converted to Python by a compiled converter), without the wrapper.
+        make_info, convert, call = direct
 
         def execute_resolver(run: Run, source: Any, parent_path: Path | None):
             path = Path(parent_path, fp.response_name, fp.parent_name)
             try:
                 info = make_info(run.info(fp, path))
+                kwargs = convert(get_argument_values(field_def, node, run.variables)) if has_args else {}
                 if run.recorded is not None:
-                    return finish(run, _recording(run.recorded, tuple(path.as_list()), call, source, info, {}), path)
-                return finish(run, call(source, info), path)
+                    return finish(run, _recording(run.recorded, tuple(path.as_list()), call, source, info, kwargs), path)
+                return finish(run, call(source, info, **kwargs), path)
             except Exception as raw:
                 handle_error(run, raw, return_type, path)
                 return None
@@ -570,18 +571,25 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
 
 
 def _direct_call(strawberry_field, field_def: GraphQLField, schema: GraphQLSchema):
-    """(make_info, call) for a strawberry resolver that can be called directly, else None.
+    """(make_info, convert, call) for a strawberry resolver that can be called directly, else None.
 
-    Only where strawberry's wrapper would add nothing: no arguments to convert, no field
-    extensions, no exception handlers that could turn an error into a result."""
+    Only where strawberry's wrapper would add nothing but what is compiled here: no field
+    extensions, no exception handlers that could turn an error into a result, arguments of types
+    app.executor.arguments converts."""
+    from app.executor.arguments import compile_arguments
+
     strawberry_schema = getattr(schema, "_strawberry_schema", None)
-    if strawberry_field is None or strawberry_schema is None or field_def.args:
+    if strawberry_field is None or strawberry_schema is None:
         return None
     resolver = strawberry_field.base_resolver
-    if resolver is None or strawberry_field.extensions or strawberry_field.arguments:
+    if resolver is None or strawberry_field.extensions:
         return None
     converter = strawberry_schema.schema_converter
     if converter._get_field_exception_handlers(strawberry_field):
+        return None
+    try:
+        convert = compile_arguments(strawberry_field, converter.scalar_registry, strawberry_schema.config)
+    except Unsupported:
         return None
     info_class = strawberry_schema.config.info_class
     function = resolver.wrapped_func
@@ -595,13 +603,14 @@ def _direct_call(strawberry_field, field_def: GraphQLField, schema: GraphQLSchem
     def make_info(raw: GraphQLResolveInfo):
         return info_class(_raw_info=raw, _field=strawberry_field)
 
-    def call(source: Any, info: Any, **_: Any) -> Any:
-        kwargs = {name: source for name in source_names}
+    def call(source: Any, info: Any, **kwargs: Any) -> Any:
+        for name in source_names:
+            kwargs[name] = source
         if info_name is not None:
             kwargs[info_name] = info
         return function(source, **kwargs) if takes_self else function(**kwargs)
 
-    return make_info, call
+    return make_info, convert, call
 
 
 def _recording(recorded: dict, key: tuple, resolve, source, info, args):
