@@ -228,6 +228,12 @@ class CompiledOperation:
         # Variables deciding @skip / @include: one set of plans per combination of their values.
         self.condition_variables = _condition_variables(operation, self.fragments)
         self._plans: dict[tuple, list[FieldPlan]] = {}
+        from app.executor.variables import compile_variables
+
+        try:
+            self._coerce_fast = compile_variables(schema, operation)
+        except Unsupported:
+            self._coerce_fast = None  # graphql-core coerces this operation's variables
         if not self.condition_variables:
             self._plans[()] = self._compile_root(())  # compile errors surface now, not per request
 
@@ -250,6 +256,11 @@ class CompiledOperation:
     # -- running --------------------------------------------------------------------------------
 
     def coerce_variables(self, raw: dict[str, Any] | None) -> VariableValues | list[GraphQLError]:
+        """graphql-core's get_variable_values; valid input takes the compiled path."""
+        if self._coerce_fast is not None and isinstance(raw or {}, dict):
+            coerced = self._coerce_fast(raw or {})
+            if coerced is not None:
+                return coerced
         return get_variable_values(self.schema, self.operation.variable_definitions or (), raw or {}, max_errors=50)
 
     def execute(
