@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         max_subscriptions_per_connection=settings.max_operations_per_socket,
         pipeline=pipeline,
     )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", GraphQLHTTP(pipeline, graphiql=settings.graphiql).handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", websockets),
@@ -114,3 +114,5 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
+    app.state.pipeline = pipeline
+    return app

@@ -68,6 +68,7 @@ def clean_text(
         if required:
             raise bad_input(f"{field} must not be empty.", field=field)
         return None
+    check_text(text, field)  # the pipeline checked already; callers outside it (the CLI) too
     if len(text) > max_length:
         raise bad_input(f"{field} must be at most {max_length} characters.", field=field)
     return text

@@ -208,7 +208,7 @@ class _Walk:
 
 
 def _first(node: FieldNode) -> int:
-    for argument in node.arguments:
+    for argument in node.arguments or ():
         if argument.name.value == "first":
             if isinstance(argument.value, IntValueNode):
                 return max(0, min(int(argument.value.value), paging.MAX_PAGE_SIZE))

@@ -134,6 +134,10 @@ class Pipeline:
         variables = request.variables or {}
         check_raw_variables(variables, limits.max_list_items)
         entry = self._entry(request, limits)
+        self._check_parsed(entry, limits)
+        if caller is None and not all(plan.introspection_only for plan in entry.plans.values()):
+            # Without a token only introspection runs: refused as any field would refuse it.
+            self._refuse(lambda: authorize(None, Permission.VIEW_SELF, auth_error=context.auth_error))
         self._check_measures(entry, limits)
         self.documents.validate(entry)
         plan = _select_operation(entry, request.operation_name)
@@ -187,17 +191,22 @@ class Pipeline:
             )
 
     @staticmethod
-    def _check_measures(entry: CacheEntry, limits: Limits) -> None:
+    def _check_parsed(entry: CacheEntry, limits: Limits) -> None:
         if entry.error is not None:
             raise entry.error
         if entry.tokens > limits.max_tokens:
+            counted = entry.document is not None  # else parsing stopped at a limit
             raise limit_exceeded(
                 ErrorCode.GRAPHQL_PARSE_FAILED,
                 "maxTokens",
                 limits.max_tokens,
-                entry.tokens,
-                f"The document has {entry.tokens} tokens; the limit (maxTokens) is {limits.max_tokens}.",
+                entry.tokens if counted else None,
+                f"The document has {'' if counted else 'more than '}{entry.tokens if counted else limits.max_tokens} "
+                f"tokens; the limit (maxTokens) is {limits.max_tokens}.",
             )
+
+    @staticmethod
+    def _check_measures(entry: CacheEntry, limits: Limits) -> None:
         for plan in entry.plans.values():
             for limit, value, maximum in (
                 ("maxDepth", plan.depth, limits.max_depth),
@@ -214,15 +223,16 @@ class Pipeline:
                         f"{what[0].upper()}{what[1:]} has {limit[3:].lower()} {value}; the limit ({limit}) is {maximum}.",
                     )
 
+    @classmethod
+    def _authorize(cls, plan: OperationPlan, context: Any) -> None:
+        for permission, what in plan.needs:
+            cls._refuse(lambda: authorize(context.caller, permission, auth_error=context.auth_error, what=what))
+
     @staticmethod
-    def _authorize(plan: OperationPlan, context: Any) -> None:
-        caller = context.caller
+    def _refuse(check) -> None:
+        """Runs an app.auth check before execution: its AppError becomes the request's refusal."""
         try:
-            if caller is None and not plan.introspection_only:
-                # Without a token only introspection runs: refused as any field would refuse it.
-                authorize(None, Permission.VIEW_SELF, auth_error=context.auth_error)
-            for permission, what in plan.needs:
-                authorize(caller, permission, auth_error=context.auth_error, what=what)
+            check()
         except AppError as error:
             status = 401 if error.code is ErrorCode.UNAUTHENTICATED else 403
             raise RequestRefused(
@@ -281,10 +291,15 @@ class Pipeline:
                 yield ExecutionResult(data=source.data, errors=[mask_error(e) for e in source.errors or []] or None)
             return
         async with contextlib.aclosing(source):
-            async for result in source:
-                yield ExecutionResult(
-                    data=result.data, errors=[mask_error(e) for e in result.errors or []] or None
-                )
+            try:
+                async for result in source:
+                    yield ExecutionResult(
+                        data=result.data, errors=[mask_error(e) for e in result.errors or []] or None
+                    )
+            except Exception as exc:  # the event stream itself failed: its error ends the subscription
+                field = next(iter(prepared.plan.root_fields), None)
+                error = GraphQLError(str(exc), path=[field] if field else None, original_error=exc)
+                yield ExecutionResult(data=None, errors=[mask_error(error)])
 
 
 def _as_graphql_errors(errors: list[dict[str, Any]] | None) -> list[GraphQLError] | None:
@@ -334,7 +349,8 @@ def check_raw_variables(variables: dict[str, Any], max_list_items: int) -> None:
             try:
                 check_text(value, f"variable {where}")
             except AppError as error:
-                raise RequestRefused(error.code, error.message, variable=where) from None
+                field = where.rsplit(".", 1)[-1].split("[")[0].lstrip("$")
+                raise RequestRefused(error.code, error.message, field=field, variable=where) from None
         elif isinstance(value, dict):
             for key, item in value.items():
                 stack.append((item, f"{where}.{key}" if where != "$" else f"${key}"))

@@ -26,7 +26,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from app.errors import AppError, ErrorCode
 from app.pipeline.analysis import Analyzer, OperationPlan
-from app.pipeline.errors import RequestRefused, limit_exceeded, refused_from
+from app.pipeline.errors import RequestRefused, refused_from
 from app.validation import check_text
 
 
@@ -82,10 +82,11 @@ class DocumentCache:
     def entry_for(self, query: str, key: str, *, max_tokens: int) -> CacheEntry:
         """The cached entry of `query`, parsing and measuring it on a miss.
 
-        Parsing stops after `max_tokens` tokens; that refusal depends on the caller's limit,
-        so it is raised, not cached."""
+        Parsing stops after `max_tokens` tokens. Such an entry keeps no AST, only that it has
+        more than `max_tokens` tokens: the same document is then refused without parsing, unless
+        a caller with a larger limit sends it."""
         entry = self.get(key)
-        if entry is not None:
+        if entry is not None and (entry.document is not None or entry.error is not None or max_tokens < entry.tokens):
             return entry
         entry = CacheEntry(key, query)
         parser = Parser(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
@@ -93,14 +94,9 @@ class DocumentCache:
             entry.document = parser.parse_document()
         except GraphQLSyntaxError as error:
             if "Parsing aborted" in error.message:
-                raise limit_exceeded(
-                    ErrorCode.GRAPHQL_PARSE_FAILED,
-                    "maxTokens",
-                    max_tokens,
-                    None,
-                    f"The document has more than {max_tokens} tokens (limit maxTokens).",
-                ) from None
-            entry.error = refused_from(ErrorCode.GRAPHQL_PARSE_FAILED, [error])
+                entry.tokens = max_tokens + 1  # at least
+            else:
+                entry.error = refused_from(ErrorCode.GRAPHQL_PARSE_FAILED, [error])
         else:
             # Counted only because a limit was given; read from the parser that kept it.
             entry.tokens = getattr(parser, "_lexical_token_counter", 0)
@@ -118,6 +114,9 @@ class DocumentCache:
             raise entry._validated
 
     def _store(self, entry: CacheEntry) -> None:
+        previous = self._entries.pop(entry.key, None)
+        if previous is not None:
+            self._tokens_held -= previous.tokens
         self._entries[entry.key] = entry
         self._tokens_held += entry.tokens
         while len(self._entries) > self.max_entries or (

@@ -11,15 +11,15 @@ import json
 from typing import Any
 
 import orjson
-from graphql import OperationType
-from starlette.requests import Request
+from graphql import GraphQLError, OperationType
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
 from app.auth import resolve_caller
 from app.errors import ErrorCode
 from app.gql import Context
 from app.pipeline.core import GraphQLRequest, Pipeline, bad_request
-from app.pipeline.errors import RequestRefused, limit_exceeded
+from app.pipeline.errors import RequestRefused, limit_exceeded, mask_error
 from app.pipeline.graphiql import graphiql_html
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -102,6 +102,11 @@ class GraphQLHTTP:
         except RequestRefused as refused:
             status = refused.status if media_type == GRAPHQL_RESPONSE_JSON else refused.json_status
             return _json_response({"errors": refused.errors}, status, media_type, refused.headers)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
+        except Exception as exc:  # a bug before execution: masked like any other
+            error = mask_error(GraphQLError(str(exc), original_error=exc))
+            return _json_response({"errors": [error.formatted]}, 500, media_type)
 
     async def _answer(self, request: Request) -> tuple[dict[str, Any], int]:
         authorization = request.headers.get("authorization")
