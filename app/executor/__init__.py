@@ -23,7 +23,8 @@ from typing import Any
 from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationType
 from graphql import execute as graphql_execute
 
-from app.executor.compiler import CompiledOperation, Unsupported, is_awaitable
+from app.executor.compiler import CompiledOperation, is_awaitable
+from app.executor.unsupported import Unsupported
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.unset import UNSET
 
-from app.executor.compiler import Unsupported
+from app.executor.unsupported import Unsupported
 
 Converter = Callable[[Any], Any]
 

@@ -60,12 +60,12 @@ from graphql.type import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, Gr
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from graphql.utilities import type_from_ast
 
+from app.executor.arguments import compile_arguments
+from app.executor.unsupported import Unsupported
+from app.executor.variables import compile_variables
+
 STRAWBERRY_DEFINITION = "strawberry-definition"
 _MAX_INT, _MIN_INT = 2_147_483_647, -2_147_483_648
-
-
-class Unsupported(Exception):
-    """The operation uses something the compiler does not handle: run it with graphql-core."""
 
 
 # Whether instances of a type are awaitable, by type: values of one type are checked thousands of
@@ -228,8 +228,6 @@ class CompiledOperation:
         # Variables deciding @skip / @include: one set of plans per combination of their values.
         self.condition_variables = _condition_variables(operation, self.fragments)
         self._plans: dict[tuple, list[FieldPlan]] = {}
-        from app.executor.variables import compile_variables
-
         try:
             self._coerce_fast = compile_variables(schema, operation)
         except Unsupported:
@@ -587,8 +585,6 @@ def _direct_call(strawberry_field, field_def: GraphQLField, schema: GraphQLSchem
     Only where strawberry's wrapper would add nothing but what is compiled here: no field
     extensions, no exception handlers that could turn an error into a result, arguments of types
     app.executor.arguments converts."""
-    from app.executor.arguments import compile_arguments
-
     strawberry_schema = getattr(schema, "_strawberry_schema", None)
     if strawberry_field is None or strawberry_schema is None:
         return None

@@ -26,7 +26,7 @@ from graphql.pyutils import Undefined, is_iterable
 from graphql.type import GraphQLBoolean, GraphQLID, GraphQLString
 from graphql.utilities.coerce_input_value import coerce_default_value
 
-from app.executor.compiler import Unsupported
+from app.executor.unsupported import Unsupported
 
 _BAIL = object()  # this value is not taken as is: graphql-core decides
 
