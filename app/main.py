@@ -16,7 +16,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app import db, tasks
+from app import db, tasks, web
 from app.auth import resolve_caller
 from app.gql import Context
 from app.logs import RequestIdMiddleware
@@ -110,8 +110,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             WebSocketRoute("/graphql", websockets),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *web.routes(),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), *web.cors_middleware(settings.allowed_origins)],
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     )
     allowed_origins: list[str] = Field(
         default_factory=list,
-        description="Origins allowed to open cross-origin websockets (JSON list).",
+        description="Browser origins allowed to call the API from another origin: CORS on HTTP, and websockets (JSON list).",
     )
 
     # The request pipeline (docs/security.md): limits checked before any work they bound.
@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     document_cache_size: int = Field(default=1_000, ge=1, description="Parsed documents kept (also the APQ store).")
     document_cache_tokens: int = Field(default=500_000, ge=1_000, description="Tokens the cached documents may hold in all.")
     rate_limits: bool = Field(default=True, description="Enforce the rate limits below.")
-    rate_limit_ingestion: str = Field(default="600/minute", description="Per integration token: ingestLeads, receiveLeadMessage.")
-    rate_limit_dashboard: str = Field(default="1200/minute", description="Per user token: every other operation.")
+    rate_limit_ingestion: str = Field(default="600/minute", description="Per integration token (ingestLeads, receiveLeadMessage).")
+    rate_limit_dashboard: str = Field(default="1200/minute", description="Per user token (the dashboards).")
     rate_limit_anonymous: str = Field(default="120/minute", description="Per client address, without a token.")
     rate_limit_storage_url: str | None = Field(
         default=None,

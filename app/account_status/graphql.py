@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -11,7 +12,7 @@ import strawberry
 from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record, loader
+from app.gql import AppInfo, from_record
 from app.leads import service as leads
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
@@ -28,6 +29,7 @@ class AccountStatusType:
     pause_reason: str | None
     team_id: strawberry.Private[int]
     paused_by_id: strawberry.Private[int | None]
+    counts: strawberry.Private[asyncio.Future | None] = None
 
     @classmethod
     def from_record(cls, status: service.AccountStatusRecord) -> AccountStatusType:
@@ -46,19 +48,18 @@ class AccountStatusType:
 
     @strawberry.field(description="Active conversations a mass end would end now.")
     async def active_conversation_count(self, info: AppInfo) -> int:
-        return (await _counts(info, self.team_id)).active_conversations
+        return (await self._counts()).active_conversations
 
     @strawberry.field(description="Members those active conversations belong to.")
     async def active_member_count(self, info: AppInfo) -> int:
-        return (await _counts(info, self.team_id)).members_with_active_conversations
+        return (await self._counts()).members_with_active_conversations
 
-
-async def _counts(info: AppInfo, team_id: int) -> leads.ActivityCounts:
-    # Both count fields, resolved concurrently, share one query through the request's loader.
-    async def load(team_ids: list[int]) -> list[leads.ActivityCounts]:
-        return [await leads.activity_counts(t) for t in team_ids]
-
-    return await loader(info, "activity_counts", load).load(team_id)
+    def _counts(self) -> asyncio.Future:
+        # Both count fields come from one query per status shown. Not cached in the context: a
+        # websocket's context lives as long as the connection, and each event must count afresh.
+        if self.counts is None:
+            self.counts = asyncio.ensure_future(leads.activity_counts(self.team_id))
+        return self.counts
 
 
 @strawberry.type

@@ -2,8 +2,11 @@
 
     raw variables (lists counted, strings checked) -> document size -> APQ -> cached document
     (parse with a token cap, measure) -> depth / aliases / cost -> validation (once per document)
-    -> operation -> who may run it and see what it reaches -> rate limit -> execution (the seam,
+    -> operation -> who may run it and see what it reaches -> execution (the seam,
     app.pipeline.execution) under a timeout -> errors masked and coded.
+
+The rate limit comes first of all (`admit`): it needs only the caller (HTTP checks it before
+reading the body).
 
 Limits depend on the caller: callers without a valid token get the anonymous ones, and may run
 introspection only (GraphiQL loads its schema with it).
@@ -121,11 +124,14 @@ class Pipeline:
 
     # -- before execution -------------------------------------------------------------------
 
+    async def admit(self, caller: Any, client: str) -> None:
+        """The caller's rate limit: first, since it needs nothing but who is calling."""
+        await self.rate_limits.hit(caller, client)
+
     async def prepare(
         self,
         request: GraphQLRequest,
         context: Any,
-        client: str,
         *,
         allowed: frozenset[OperationType] = frozenset(OperationType),
     ) -> Prepared:
@@ -137,7 +143,7 @@ class Pipeline:
         self._check_parsed(entry, limits)
         if caller is None and not all(plan.introspection_only for plan in entry.plans.values()):
             # Without a token only introspection runs: refused as any field would refuse it.
-            self._refuse(lambda: authorize(None, Permission.VIEW_SELF, auth_error=context.auth_error))
+            self._refuse(authorize, None, Permission.VIEW_SELF, auth_error=context.auth_error)
         self._check_measures(entry, limits)
         self.documents.validate(entry)
         plan = _select_operation(entry, request.operation_name)
@@ -151,7 +157,6 @@ class Pipeline:
                 headers={"Allow": "POST"} if plan.kind is OperationType.MUTATION else None,
             )
         self._authorize(plan, context)
-        await self.rate_limits.hit(plan, caller, client)
         return Prepared(entry=entry, plan=plan, variables=variables)
 
     def _entry(self, request: GraphQLRequest, limits: Limits) -> CacheEntry:
@@ -226,13 +231,13 @@ class Pipeline:
     @classmethod
     def _authorize(cls, plan: OperationPlan, context: Any) -> None:
         for permission, what in plan.needs:
-            cls._refuse(lambda: authorize(context.caller, permission, auth_error=context.auth_error, what=what))
+            cls._refuse(authorize, context.caller, permission, auth_error=context.auth_error, what=what)
 
     @staticmethod
-    def _refuse(check) -> None:
+    def _refuse(check, *args, **kwargs) -> None:
         """Runs an app.auth check before execution: its AppError becomes the request's refusal."""
         try:
-            check()
+            check(*args, **kwargs)
         except AppError as error:
             status = 401 if error.code is ErrorCode.UNAUTHENTICATED else 403
             raise RequestRefused(
@@ -268,7 +273,8 @@ class Pipeline:
     async def stream(self, params: Any, context: Any, client: str, root: Any = None) -> AsyncIterator[ExecutionResult]:
         """Any operation over a websocket: strawberry's protocol handlers send what this yields."""
         try:
-            prepared = await self.prepare(GraphQLRequest.from_params(params), context, client)
+            await self.admit(context.caller, client)
+            prepared = await self.prepare(GraphQLRequest.from_params(params), context)
         except RequestRefused as refused:
             yield PreExecutionError(data=None, errors=_as_graphql_errors(refused.errors))
             return

@@ -13,14 +13,14 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, OperationType
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
+from app import web
 from app.auth import resolve_caller
 from app.errors import ErrorCode
 from app.gql import Context
 from app.pipeline.core import GraphQLRequest, Pipeline, bad_request
 from app.pipeline.errors import RequestRefused, limit_exceeded, mask_error
-from app.pipeline.graphiql import graphiql_html
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -87,7 +87,7 @@ class GraphQLHTTP:
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET" and self.graphiql and wants_html(request):
-            return HTMLResponse(graphiql_html())
+            return web.page_response(web.graphiql_html())
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             return _json_response(
@@ -110,6 +110,9 @@ class GraphQLHTTP:
 
     async def _answer(self, request: Request) -> tuple[dict[str, Any], int]:
         authorization = request.headers.get("authorization")
+        context = Context(request=request)
+        context.caller, context.auth_error = await resolve_caller(authorization)
+        await self.pipeline.admit(context.caller, request.client.host if request.client else "unknown")
         # Before the body is read, the header alone says which cap applies.
         limits = self.pipeline.limits if authorization else self.pipeline.anonymous_limits
         if request.method == "GET":
@@ -119,10 +122,7 @@ class GraphQLHTTP:
             params = _loads(await self._read_body(request, limits.max_body_bytes))
             allowed = _QUERIES_AND_MUTATIONS
         graphql_request = GraphQLRequest.from_params(params)
-        context = Context(request=request)
-        context.caller, context.auth_error = await resolve_caller(authorization)
-        client = request.client.host if request.client else "unknown"
-        prepared = await self.pipeline.prepare(graphql_request, context, client, allowed=allowed)
+        prepared = await self.pipeline.prepare(graphql_request, context, allowed=allowed)
         return await self.pipeline.execute(prepared, context), 200
 
     @staticmethod

@@ -1,7 +1,8 @@
 """Rate limits per token (per client address without one), with the `limits` library.
 
-Three budgets: ingestion (integration tokens pushing leads and messages), dashboard (user tokens,
-every other operation) and anonymous (no valid token: introspection and GraphiQL, by address).
+Three budgets: ingestion (integration tokens, which may only push leads and messages), dashboard
+(user tokens) and anonymous (no valid token: introspection and GraphiQL, by address). The budget
+follows the caller alone, so it is checked before the request body is even read.
 Counters live in Redis when Redis is configured, so every API process shares them; in memory
 otherwise.
 """
@@ -23,9 +24,6 @@ from app.pipeline.errors import RequestRefused
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
-
-INGESTION_FIELDS = frozenset({"ingestLeads", "receiveLeadMessage"})
-
 
 def _storage(settings: Settings) -> Storage:
     url = settings.rate_limit_storage_url
@@ -49,18 +47,19 @@ class RateLimits:
         self.limiter = FixedWindowRateLimiter(_storage(settings)) if self.enabled else None
 
     @staticmethod
-    def budget_of(plan: Any, caller: Any, client: str) -> tuple[str, str]:
-        """(budget, whose): which budget an operation spends, and whose counter."""
+    def budget_of(caller: Any, client: str) -> tuple[str, str]:
+        """(budget, whose): integration tokens ingest (the only thing they may do), user tokens
+        use the dashboard, callers without a valid token count by address."""
         if caller is None:
             return "anonymous", f"address:{client}"
-        if plan.root_fields & INGESTION_FIELDS:
+        if caller.is_integration:
             return "ingestion", f"token:{caller.token_id}"
         return "dashboard", f"token:{caller.token_id}"
 
-    async def hit(self, plan: Any, caller: Any, client: str) -> None:
+    async def hit(self, caller: Any, client: str) -> None:
         if self.limiter is None:
             return
-        budget, whose = self.budget_of(plan, caller, client)
+        budget, whose = self.budget_of(caller, client)
         item = self.budgets[budget]
         try:
             if await self.limiter.hit(item, budget, whose):

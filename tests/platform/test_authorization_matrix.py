@@ -21,7 +21,7 @@ from app.auth import INTEGRATION_PERMISSIONS, USER_PERMISSIONS, Permission
 from app.schema import schema
 from app.teams.models import Role
 from tests.missing_reps.screen import detect
-from tests.support import WS_PROTOCOL, Subscription, ingest, lead_input, make_team
+from tests.support import Subscription, ingest, lead_input, make_team
 
 P = Permission
 

@@ -9,7 +9,6 @@ import json
 import uuid
 
 import httpx
-import pytest
 from graphql import get_introspection_query
 
 from app.leads.models import Lead

@@ -65,12 +65,9 @@ async def test_counters_live_in_redis_when_redis_is_configured(redis_url):
     first, second = RateLimits(settings), RateLimits(settings)
     from app.auth import Caller
 
-    class Plan:
-        root_fields = frozenset({"viewer"})
-
     caller = Caller(team_id=1, token_id=12345, user_id=1, role=Role.REP)
-    await first.hit(Plan, caller, "127.0.0.1")
-    await second.hit(Plan, caller, "127.0.0.1")
+    await first.hit(caller, "127.0.0.1")
+    await second.hit(caller, "127.0.0.1")
     with pytest.raises(Exception) as refused:
-        await first.hit(Plan, caller, "127.0.0.1")
+        await first.hit(caller, "127.0.0.1")
     assert refused.value.code.value == "RATE_LIMITED"
