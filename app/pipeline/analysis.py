@@ -48,6 +48,7 @@ LIST_SIZES: dict[str, int] = {
     # A connection's edges are as many as its field's `first`, which already multiplied.
     "MissingRepConnection.edges": 1,
     "AuditEventConnection.edges": 1,
+    "UserConnection.edges": 1,
     "IngestLeadsResult.results": 1000,  # app.leads.service.MAX_BATCH
     "MissingRep.suggestedMatches": 5,
 }

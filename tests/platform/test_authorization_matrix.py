@@ -39,6 +39,7 @@ OPERATIONS: dict[str, Op] = {
     "viewer": Op(P.VIEW_SELF, "{ viewer { id email role } }"),
     "accountStatus": Op(P.READ_ACCOUNT_STATUS, "{ accountStatus { state pausedBy { id } } }"),
     "auditLog": Op(P.READ_AUDIT_LOG, "{ auditLog { edges { node { id } } } }"),
+    "users": Op(P.LIST_USERS, "{ users { edges { node { id email } } } }"),
     "massEndJob": Op(P.READ_ACCOUNT_STATUS, "query($id: ID!) { massEndJob(id: $id) { id } }", lambda i: {"id": i["job"]}, True),
     "missingReps": Op(P.MANAGE_MISSING_REPS, "{ missingReps { edges { node { id } } } }"),
     "missingRep": Op(
