@@ -759,7 +759,6 @@ def _leaf_completer(leaf_type):
 
 
 def _list_completer(item_complete, item_type, fp: FieldPlan):
-    item_non_null = is_non_null_type(item_type)
     handle_error = fp.handle_error
     list_message_prefix = "Expected Iterable, but did not find one for field"
 
@@ -823,7 +822,6 @@ def _list_completer(item_complete, item_type, fp: FieldPlan):
             return completed_results
         return _gather_list(completed_results, awaitable_indices)
 
-    del item_non_null
     return complete
 
 
