@@ -238,7 +238,7 @@ async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch
             # One more pass from the start: a conversation whose insert committed after this
             # pass went by its (lower) id is still ended.
             after_id, swept = 0, True
-    row = await _finish(sql.COMPLETE, job.id)
+    row = await _finish(job.team_id, sql.COMPLETE, job.id)
     if row is not None:
         await _publish(MassEndJobRecord.from_row(row))
         await account_status.announce(job.team_id)
@@ -246,25 +246,28 @@ async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch
 
 
 async def _fail(job: MassEndJobRecord, reason: str) -> None:
-    row = await _finish(sql.FAIL, job.id, reason)
+    row = await _finish(job.team_id, sql.FAIL, job.id, reason)
     if row is not None:
         log.error("mass end %s of team %s failed: %s", job.id, job.team_id, reason)
         await _publish(MassEndJobRecord.from_row(row))
         await account_status.announce(job.team_id)
 
 
-async def _finish(statement: str, *params: Any) -> dict[str, Any] | None:
+async def _finish(team_id: int, statement: str, *params: Any) -> dict[str, Any] | None:
     """COMPLETE or FAIL the job; in the same transaction, the team's Admins are emailed (once per
     job: only the statement that finishes it returns a row) and a completion is announced to
     partners as one mass_end.completed summary (the conversations it ended send no events)."""
     async with in_transaction() as conn:
+        # Users are read first: tables are then locked in the order the test harness's TRUNCATE
+        # takes them, so a job finishing during a test's teardown cannot deadlock with it.
+        admins = await teams.admins(team_id, connection=conn)
         rows = await conn.execute_query_dict(statement, list(params))
         if not rows:
             return None
         job = MassEndJobRecord.from_row(rows[0])
         if job.state == MassEndState.COMPLETED:
             await webhooks.emit(conn, job.team_id, EventType.MASS_END_COMPLETED, [payloads.mass_end_completed(job)])
-        for admin in await teams.admins(job.team_id, connection=conn):
+        for admin in admins:
             await notifications.queue_email(conn, finished_email(admin, job))
     return rows[0]
 

@@ -245,7 +245,11 @@ FROM endpoint LEFT JOIN claimed ON true
 # One statement (so one round trip, atomic): the outcomes, and the endpoint's health. Only a
 # still-PENDING row is updated: one deleted, or redelivered meanwhile, is left alone.
 _RECORD = """
-WITH recorded AS (
+WITH health AS (
+    UPDATE webhook_endpoint SET failing_since = CASE WHEN $7 THEN NULL ELSE COALESCE(failing_since, now()) END
+    WHERE id = $8
+    RETURNING failing_since <= now() - make_interval(secs => $9) AS failing_too_long
+), recorded AS (
     UPDATE webhook_delivery d
     SET state = v.state, attempts = d.attempts + 1, next_attempt_at = v.next_at, last_status_code = v.status,
         last_error = v.error, last_response_excerpt = v.excerpt,
@@ -255,9 +259,7 @@ WITH recorded AS (
     WHERE d.id = v.id AND d.state = 'PENDING'
     RETURNING 1
 )
-UPDATE webhook_endpoint SET failing_since = CASE WHEN $7 THEN NULL ELSE COALESCE(failing_since, now()) END
-WHERE id = $8
-RETURNING failing_since <= now() - make_interval(secs => $9) AS failing_too_long
+SELECT failing_too_long FROM health
 """
 
 _DISABLE = """
@@ -302,21 +304,30 @@ async def record(endpoint: Endpoint, messages: list[Message], outcomes: list[Out
         await disable(endpoint, f"the last error was: {outcomes[-1].error}", settings)
 
 
+class _StillEnabled(Exception):
+    pass
+
+
 async def disable(endpoint: Endpoint, last_error: str, settings: Settings) -> None:
     """Disables an endpoint failing for too long and emails the team's Admins, in one transaction
     (the conditional UPDATE lets only one worker do it)."""
     hours = settings.webhook_disable_after_seconds / 3600
     reason = f"Every attempt failed for {hours:g} hours; {last_error}"
-    async with in_transaction() as conn:
-        disabled = await conn.execute_query_dict(_DISABLE, [endpoint.id, reason, settings.webhook_disable_after_seconds])
-        if not disabled:
-            return
-        log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
-        await audit.record(
-            endpoint.team_id, None, "WEBHOOK_ENDPOINT_DISABLED", {"endpoint_id": endpoint.id, "url": endpoint.url, "reason": reason}, connection=conn
-        )
-        for admin in await teams.admins(endpoint.team_id, connection=conn):
-            await notifications.queue_email(conn, disabled_email(admin, endpoint, reason))
+    try:
+        async with in_transaction() as conn:
+            # Users, the audit log, the endpoint, the queue: the order the test harness's TRUNCATE
+            # locks tables in, so this cannot deadlock with a test's teardown.
+            admins = await teams.admins(endpoint.team_id, connection=conn)
+            details = {"endpoint_id": endpoint.id, "url": endpoint.url, "reason": reason}
+            await audit.record(endpoint.team_id, None, "WEBHOOK_ENDPOINT_DISABLED", details, connection=conn)
+            disabled = await conn.execute_query_dict(_DISABLE, [endpoint.id, reason, settings.webhook_disable_after_seconds])
+            if not disabled:
+                raise _StillEnabled  # another worker disabled it, or it worked meanwhile: undo the audit
+            for admin in admins:
+                await notifications.queue_email(conn, disabled_email(admin, endpoint, reason))
+    except _StillEnabled:
+        return
+    log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
 
 
 def disabled_email(admin: teams.UserRecord, endpoint: Endpoint, reason: str) -> notifications.Email:
