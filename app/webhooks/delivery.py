@@ -52,7 +52,8 @@ EXCERPT_CHARS = 200
 _READ_LIMIT = 1024  # bytes of a response body ever read
 _LEASE_MARGIN_SECONDS = 30.0
 _IDLE_CLIENT_SECONDS = 60.0
-LANE_LINGER_SECONDS = 2.0  # a lane with nothing due waits this long for more before it ends  # an endpoint's connections are closed after its lane idled this long
+LANE_LINGER_SECONDS = 2.0
+_LISTENING_POLL_SECONDS = 30.0  # a lane with nothing due waits this long for more before it ends  # an endpoint's connections are closed after its lane idled this long
 USER_AGENT = "Switchboard-Webhooks/1.0"
 
 
@@ -366,7 +367,10 @@ class Dispatcher:
                 if listener is None or listener.is_closed():
                     listener = await self._listen()
                 self.wake.clear()
-                wait = await self._start_due_lanes()
+                # While LISTEN works, commits wake this loop and retries set its timer: it
+                # re-reads the table only rarely, as a safety net (JOB_POLL_INTERVAL without it).
+                longest = _LISTENING_POLL_SECONDS if listener is not None else self.settings.job_poll_interval
+                wait = await self._start_due_lanes(longest)
                 await self._close_idle_clients()
                 waker = asyncio.create_task(self.wake.wait())
                 await asyncio.wait({waker, stop_waiter}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
@@ -401,9 +405,9 @@ class Dispatcher:
     def _arrival(self, team_id: int) -> asyncio.Event:
         return self.arrivals.setdefault(team_id, asyncio.Event())
 
-    async def _start_due_lanes(self) -> float:
+    async def _start_due_lanes(self, longest: float) -> float:
         """Starts a lane for each endpoint with due work; returns how long to wait at most."""
-        wait = self.settings.job_poll_interval
+        wait = longest
         now = datetime.now(timezone.utc)
         for row in await db.connection().execute_query_dict(_DUE_ENDPOINTS):
             due = row["due"]
