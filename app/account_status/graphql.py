@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -11,7 +12,7 @@ import strawberry
 from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record
+from app.gql import STATE_STREAM, AppInfo, from_record
 from app.leads import service as leads
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
@@ -28,10 +29,18 @@ class AccountStatusType:
     pause_reason: str | None
     team_id: strawberry.Private[int]
     paused_by_id: strawberry.Private[int | None]
+    # Both count fields share one query per status object: per request, and per live event (a
+    # subscription builds a new object for each), so no event shows counts read for another.
+    activity: strawberry.Private[asyncio.Future | None] = None
 
     @classmethod
     def from_record(cls, status: service.AccountStatusRecord) -> AccountStatusType:
         return from_record(cls, status)
+
+    def _activity_counts(self) -> asyncio.Future:
+        if self.activity is None:
+            self.activity = asyncio.ensure_future(leads.activity_counts(self.team_id))
+        return self.activity
 
     @strawberry.field
     async def paused_by(self, info: AppInfo) -> UserType | None:
@@ -46,19 +55,11 @@ class AccountStatusType:
 
     @strawberry.field(description="Active conversations a mass end would end now.")
     async def active_conversation_count(self, info: AppInfo) -> int:
-        return (await _counts(info, self.team_id)).active_conversations
+        return (await self._activity_counts()).active_conversations
 
     @strawberry.field(description="Members those active conversations belong to.")
     async def active_member_count(self, info: AppInfo) -> int:
-        return (await _counts(info, self.team_id)).members_with_active_conversations
-
-
-async def _counts(info: AppInfo, team_id: int) -> leads.ActivityCounts:
-    # Both count fields come from one query per request.
-    key = f"activity_counts:{team_id}"
-    if key not in info.context.loaders:
-        info.context.loaders[key] = await leads.activity_counts(team_id)
-    return info.context.loaders[key]
+        return (await self._activity_counts()).members_with_active_conversations
 
 
 @strawberry.type
@@ -87,7 +88,8 @@ class Mutation:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="The caller's team's status after each pause and unpause, and when a mass end starts or ends."
+        description="The caller's team's status after each pause and unpause, and when a mass end starts or ends.",
+        metadata=STATE_STREAM,
     )
     async def account_status_changed(self, info: AppInfo) -> AsyncGenerator[AccountStatusType, None]:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
