@@ -49,6 +49,31 @@ def _is_expected(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(error.original_error, AppError)
 
 
+def _anonymised(error: GraphQLError) -> GraphQLError:
+    request_id = request_id_var.get()
+    return GraphQLError(
+        message=f"Internal server error (request id {request_id}).",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
+
+
+def _log_unexpected(errors) -> None:
+    for error in errors:
+        if not _is_expected(error):
+            log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
+def present_errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
+    """Errors as the client sees them, for results executed outside strawberry's own pipeline
+    (live subscriptions): unexpected ones logged, then masked, as MaskUnexpectedErrors does."""
+    _log_unexpected(errors)
+    return [(error if _is_expected(error) else _anonymised(error)).formatted for error in errors]
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Unexpected exceptions reach the client as a generic message and a request id."""
 
@@ -56,23 +81,19 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=lambda e: not _is_expected(e))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = request_id_var.get()
-        return GraphQLError(
-            message=f"Internal server error (request id {request_id}).",
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+        return _anonymised(error)
 
 
 class AppSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Runs before masking, so the traceback is still there to log.
-        for error in errors:
-            if not _is_expected(error):
-                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+        _log_unexpected(errors)
+
+
+# What a subscription's events are, declared on the field (`metadata=`) and read by the live
+# fan-out (app/live): without either, events, each of which matters and is never dropped.
+STATE_STREAM = {"live_stream": "state"}  # each event is the whole state: a newer one may replace an unsent older one
+SNAPSHOT_STREAM = {"live_stream": "snapshot"}  # state, starting with the state now: late joiners get the latest
 
 
 def loader(info: AppInfo, key: str, load_fn) -> Any:

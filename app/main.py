@@ -13,12 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app import db, tasks
 from app.auth import resolve_caller
 from app.gql import Context
+from app.live.server import LiveServer
 from app.logs import RequestIdMiddleware
 from app.runtime import orm_and_bus
 from app.schema import schema
@@ -28,23 +27,12 @@ log = logging.getLogger(__name__)
 
 
 class SwitchboardGraphQL(GraphQL):
+    """GraphQL over HTTP (websockets: app.live)."""
+
     async def get_context(self, request, response=None) -> Context:
         context = Context(request=request, response=response)
-        if request.scope["type"] == "http":
-            context.caller, context.auth_error = await resolve_caller(
-                request.headers.get("authorization")
-            )
+        context.caller, context.auth_error = await resolve_caller(request.headers.get("authorization"))
         return context
-
-    async def on_ws_connect(self, context: Context):
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        caller, error = await resolve_caller(authorization)
-        if caller is None:
-            # Closes the socket with 4403 Forbidden.
-            raise ConnectionRejectionError({"message": error or "Send Authorization in connection_init."})
-        context.caller = caller
-        return None
 
 
 async def healthz(_: Request) -> PlainTextResponse:
@@ -66,6 +54,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         if database_url is None:
             await db.apply_migrations(url)
         async with orm_and_bus(url, settings):
+            await live.start()
             worker, worker_task = None, None
             if settings.run_workers:
                 worker = tasks.new_worker(url, settings)
@@ -78,24 +67,24 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             try:
                 yield
             finally:
+                await live.stop()
                 if worker is not None:
                     worker.stop()
                     await worker_task
 
-    graphql = SwitchboardGraphQL(
-        schema,
-        graphql_ide="graphiql",
-        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
-        # Browsers on other origins (the SPA, GraphiQL elsewhere) must be listed to open websockets.
-        allowed_origins=settings.allowed_origins,
-    )
-    return Starlette(
+    graphql = SwitchboardGraphQL(schema, graphql_ide="graphiql", subscription_protocols=[])
+    # Subscriptions (and operations over websockets); browsers on other origins (the SPA,
+    # GraphiQL elsewhere) must be listed in ALLOWED_ORIGINS to open one.
+    live = LiveServer(schema, settings)
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            WebSocketRoute("/graphql", live),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
+    app.state.live = live
+    return app

@@ -68,10 +68,16 @@ FAST_JOBS = dict(job_heartbeat_timeout=5, job_poll_interval=0.5, mass_end_retry_
 
 
 @pytest.fixture(scope="session")
-async def server(database_url: str, mailbox: Mailbox):
-    """The app served by uvicorn on a free loopback port, in the test event loop."""
+def server_app(database_url: str, mailbox: Mailbox):
+    """The application the `server` fixture serves (tests may look at its state)."""
     settings = Settings(broadcast_url="memory://", smtp_host=mailbox.host, smtp_port=mailbox.port, **FAST_JOBS)
-    app = create_app(settings, database_url=database_url)  # prefix from env
+    return create_app(settings, database_url=database_url)  # prefix from env
+
+
+@pytest.fixture(scope="session")
+async def server(server_app):
+    """The app served by uvicorn on a free loopback port, in the test event loop."""
+    app = server_app
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
