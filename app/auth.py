@@ -26,6 +26,7 @@ class Permission(str, Enum):
     MANAGE_ACCOUNT_STATUS = "MANAGE_ACCOUNT_STATUS"  # pause, unpause, mass end
     READ_AUDIT_LOG = "READ_AUDIT_LOG"
     MANAGE_MISSING_REPS = "MANAGE_MISSING_REPS"  # read and act on missing reps
+    LIST_USERS = "LIST_USERS"  # list and search the team's users (the Map to Rep picker)
     MANAGE_TEAM = "MANAGE_TEAM"  # e.g. set the Default Rep
     INGEST_LEADS = "INGEST_LEADS"  # ingest leads, post inbound lead messages
 
@@ -38,6 +39,7 @@ USER_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_ACCOUNT_STATUS: frozenset({Role.ADMIN, Role.TEAM_LEADER}),
     Permission.READ_AUDIT_LOG: frozenset({Role.ADMIN, Role.TEAM_LEADER, Role.MANAGER}),
     Permission.MANAGE_MISSING_REPS: frozenset({Role.ADMIN, Role.MANAGER}),
+    Permission.LIST_USERS: frozenset({Role.ADMIN, Role.MANAGER}),
     Permission.MANAGE_TEAM: frozenset({Role.ADMIN}),
     Permission.INGEST_LEADS: frozenset(),
 }

@@ -61,6 +61,8 @@ def serve(
 
     settings = get_settings()
     url = _database_url()
+    host, port = host or settings.host, port or settings.port
+    address = f"http://{host}:{port}"
 
     async def prepare() -> None:
         await db.apply_migrations(url)
@@ -68,11 +70,11 @@ def serve(
             from app.demo import seed_demo
 
             async with orm_and_bus(url, settings):
-                _print_json(await seed_demo())
+                # The addresses next to the tokens: paste one into the dashboard to sign in.
+                _print_json({"dashboard": f"{address}/", "graphiql": f"{address}/graphql", **await seed_demo()})
 
     asyncio.run(prepare())
-    host, port = host or settings.host, port or settings.port
-    log.info("GraphiQL at http://%s:%s/graphql", host, port)
+    log.info("Settings dashboard at %s/ and GraphiQL at %s/graphql", address, address)
     # log_config=None: uvicorn logs through our stderr handler (its default sends access logs to
     # stdout, which must carry only the demo JSON).
     uvicorn.run(

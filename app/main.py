@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
-from app import db, tasks
+from app import db, tasks, web
 from app.auth import resolve_caller
 from app.gql import Context
 from app.live.server import LiveServer
@@ -33,6 +33,9 @@ class SwitchboardGraphQL(GraphQL):
         context = Context(request=request, response=response)
         context.caller, context.auth_error = await resolve_caller(request.headers.get("authorization"))
         return context
+
+    async def render_graphql_ide(self, request):
+        return web.page_response(web.graphiql_html())
 
 
 async def healthz(_: Request) -> PlainTextResponse:
@@ -82,8 +85,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             WebSocketRoute("/graphql", live),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *web.routes(),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), *web.cors_middleware(settings.allowed_origins)],
         lifespan=lifespan,
     )
     app.state.live = live

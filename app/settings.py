@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     )
     allowed_origins: list[str] = Field(
         default_factory=list,
-        description="Origins allowed to open cross-origin websockets (JSON list).",
+        description="Browser origins allowed to call the API from another origin: CORS on HTTP, and websockets (JSON list).",
     )
 
 

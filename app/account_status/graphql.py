@@ -29,18 +29,11 @@ class AccountStatusType:
     pause_reason: str | None
     team_id: strawberry.Private[int]
     paused_by_id: strawberry.Private[int | None]
-    # Both count fields share one query per status object: per request, and per live event (a
-    # subscription builds a new object for each), so no event shows counts read for another.
-    activity: strawberry.Private[asyncio.Future | None] = None
+    counts: strawberry.Private[asyncio.Future | None] = None
 
     @classmethod
     def from_record(cls, status: service.AccountStatusRecord) -> AccountStatusType:
         return from_record(cls, status)
-
-    def _activity_counts(self) -> asyncio.Future:
-        if self.activity is None:
-            self.activity = asyncio.ensure_future(leads.activity_counts(self.team_id))
-        return self.activity
 
     @strawberry.field
     async def paused_by(self, info: AppInfo) -> UserType | None:
@@ -55,11 +48,18 @@ class AccountStatusType:
 
     @strawberry.field(description="Active conversations a mass end would end now.")
     async def active_conversation_count(self, info: AppInfo) -> int:
-        return (await self._activity_counts()).active_conversations
+        return (await self._counts()).active_conversations
 
     @strawberry.field(description="Members those active conversations belong to.")
     async def active_member_count(self, info: AppInfo) -> int:
-        return (await self._activity_counts()).members_with_active_conversations
+        return (await self._counts()).members_with_active_conversations
+
+    def _counts(self) -> asyncio.Future:
+        # Both count fields come from one query per status shown. Not cached in the context: a
+        # websocket's context lives as long as the connection, and each event must count afresh.
+        if self.counts is None:
+            self.counts = asyncio.ensure_future(leads.activity_counts(self.team_id))
+        return self.counts
 
 
 @strawberry.type

@@ -43,7 +43,7 @@ class NewUserInput:
 @strawberry.type(description="A user who may be the missing rep, with how likely (0 to 1).")
 class SuggestedMatch:
     user: UserType
-    score: float = strawberry.field(description="Name, nickname and email similarity; see the README.")
+    score: float = strawberry.field(description="Name, nickname and email similarity; see docs/product.md.")
 
 
 @strawberry.type(name="MissingRep", description="A CRM rep that integrations name but who is not a user here.")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+from strawberry.relay import PageInfo
 
 from app.auth import Permission
 from app.gql import AppInfo, from_record, loader, parse_id
-from app.teams import service
+from app.teams import listing, service
 from app.teams.models import Role
 
 RoleEnum = strawberry.enum(Role, name="Role", description="A user's role in the team.")
@@ -73,11 +76,45 @@ async def load_user(info: AppInfo, team_id: int, user_id: int) -> UserType | Non
 
 
 @strawberry.type
+class UserEdge:
+    cursor: str
+    node: UserType
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
 class Query:
     @strawberry.field(description="The user the API token belongs to.")
     async def viewer(self, info: AppInfo) -> UserType:
         caller = info.context.require(Permission.VIEW_SELF)
         return UserType.from_record(await service.get_user(caller.team_id, caller.user_id))
+
+    @strawberry.field(description="The team's users A to Z, a page at a time (Managers and Admins: the Map to Rep picker).")
+    async def users(
+        self,
+        info: AppInfo,
+        search: Annotated[
+            str | None, strawberry.argument(description="A part of the name (case, accents, punctuation ignored) or of the email.")
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="Default 50; more than 100 gives 100.")] = None,
+        after: str | None = None,
+    ) -> UserConnection:
+        caller = info.context.require(Permission.LIST_USERS)
+        page = await listing.list_users(caller.team_id, search=search, first=first, after=after)
+        return UserConnection(
+            edges=[UserEdge(cursor=c, node=UserType.from_record(user)) for c, user in page.edges],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.edges[0][0] if page.edges else None,
+                end_cursor=page.edges[-1][0] if page.edges else None,
+            ),
+        )
 
 
 @strawberry.type

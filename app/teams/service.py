@@ -74,7 +74,7 @@ async def create_user(
             using_db=connection,
         )
     except IntegrityError:
-        raise conflict(f"A user with the email {email!r} already exists in this team.") from None
+        raise conflict(f"A user with the email {email!r} already exists in this team.", field="email") from None
     return _user(user)
 
 
