@@ -14,10 +14,10 @@ HTTP, `--rate` per second for `--seconds`, each pause with its own reason. Print
   being sent to each subscriber receiving it (one machine, one wall clock);
 - lost: pause events a subscriber never received (a state stream may coalesce a reader that is
   behind, so a lost intermediate state is allowed; the final state must arrive);
-- final: subscribers whose last message is the final state;
+- final: subscribers whose last message is the final state (waiting up to 60 s for it);
 - server RSS per connection (after connecting, minus before) and after all closed;
-- server CPU per delivered message (user + system time of the server process during the
-  mutations, over the messages delivered);
+- server CPU per delivered message (user + system time of the server process from the first
+  mutation until every subscriber has the final state, over the messages delivered);
 - the mutation's p50 / p99 while the fan-out runs.
 
 The machine is shared: compare the two modes of one run, not runs.
@@ -52,6 +52,7 @@ QUERY = (
 PAUSE = 'mutation($r: String) { pauseAccount(confirmation: "CONFIRM", reason: $r) { state } }'
 UNPAUSE = 'mutation { unpauseAccount(confirmation: "CONFIRM") { state } }'
 ROLES = [Role.ADMIN, Role.TEAM_LEADER, Role.MANAGER, Role.REP]
+FINAL_WAIT_SECONDS = 60
 
 
 def _raise_file_limit() -> None:
@@ -103,7 +104,13 @@ async def _client(url: str, tokens: list[str], out_path: str) -> None:
     for start in range(0, len(tokens), 100):
         await asyncio.gather(*(connect(i, t) for i, t in enumerate(tokens[start : start + 100], start)))
     print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # the driver says stop
+    # The driver names the final state once its last mutation is done; wait (bounded) until every
+    # connection has received it, or it never will: then report.
+    final = (await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)).strip()
+    deadline = time.monotonic() + FINAL_WAIT_SECONDS
+    while time.monotonic() < deadline and not all(r and r[-1][1] == final for r in received):
+        await asyncio.sleep(0.1)
+    print("done", flush=True)
     for ws in connections:
         await ws.close()
     Path(out_path).write_text(json.dumps(received))
@@ -176,12 +183,12 @@ async def run_once(url: str, subscribers: int, shared: bool, seconds: float, rat
                 mutation_ms.append((time.time() - started) * 1000)
                 await asyncio.sleep(max(0.0, started + 1 / rate - time.time()))
             final_state = "ACTIVE" if events % 2 == 0 else "PAUSED"
-        await asyncio.sleep(3)  # the last deliveries
-        cpu_seconds = _proc_cpu_seconds(proc.pid) - cpu_before
-
         for client in client_procs:
-            client.stdin.write("stop\n")
+            client.stdin.write(final_state + "\n")
             client.stdin.flush()
+        for client in client_procs:  # every delivery is in, or FINAL_WAIT_SECONDS passed
+            await asyncio.get_running_loop().run_in_executor(None, client.stdout.readline)
+        cpu_seconds = _proc_cpu_seconds(proc.pid) - cpu_before
         for client in client_procs:
             client.wait(120)
         await asyncio.sleep(7)  # the server gives memory back a few seconds after sockets close
