@@ -29,6 +29,7 @@ class Permission(str, Enum):
     LIST_USERS = "LIST_USERS"  # list and search the team's users (the Map to Rep picker)
     MANAGE_TEAM = "MANAGE_TEAM"  # e.g. set the Default Rep
     INGEST_LEADS = "INGEST_LEADS"  # ingest leads, post inbound lead messages
+    SEE_USER_CONTACTS = "SEE_USER_CONTACTS"  # users' email, phone and role
 
 
 _EVERY_ROLE = frozenset(Role)
@@ -42,8 +43,21 @@ USER_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.LIST_USERS: frozenset({Role.ADMIN, Role.MANAGER}),
     Permission.MANAGE_TEAM: frozenset({Role.ADMIN}),
     Permission.INGEST_LEADS: frozenset(),
+    Permission.SEE_USER_CONTACTS: _EVERY_ROLE,
 }
 INTEGRATION_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST_LEADS})
+
+# Who may see a type, or a field ("Type.field"), by its GraphQL name: it holds wherever the type
+# is reached (a missing rep behind ingestLeads' results as much as missingRep itself). The request
+# pipeline checks it before execution (app/pipeline/analysis.py collects what an operation reaches).
+VISIBILITY: dict[str, Permission] = {
+    "MissingRep": Permission.MANAGE_MISSING_REPS,
+    "MissingRepConnection": Permission.MANAGE_MISSING_REPS,
+    "SuggestedMatch": Permission.MANAGE_MISSING_REPS,
+    "User.email": Permission.SEE_USER_CONTACTS,
+    "User.phone": Permission.SEE_USER_CONTACTS,
+    "User.role": Permission.SEE_USER_CONTACTS,
+}
 
 
 @dataclass(frozen=True)
@@ -68,8 +82,12 @@ class Caller:
         return self.role in USER_PERMISSIONS[permission]
 
 
-def authorize(caller: Caller | None, permission: Permission, *, auth_error: str | None = None) -> Caller:
-    """The one permission check: UNAUTHENTICATED without a valid token, FORBIDDEN without the right."""
+def authorize(
+    caller: Caller | None, permission: Permission, *, auth_error: str | None = None, what: str | None = None
+) -> Caller:
+    """The one permission check: UNAUTHENTICATED without a valid token, FORBIDDEN without the right.
+
+    `what` names the type or field being seen, when the check is VISIBILITY's."""
     if caller is None:
         raise AppError(
             ErrorCode.UNAUTHENTICATED,
@@ -77,6 +95,8 @@ def authorize(caller: Caller | None, permission: Permission, *, auth_error: str 
         )
     if not caller.may(permission):
         who = "An integration token" if caller.is_integration else f"The {caller.role.value} role"
+        if what:
+            raise AppError(ErrorCode.FORBIDDEN, f"{who} may not see {what}.", permission=permission.value)
         raise AppError(ErrorCode.FORBIDDEN, f"{who} is not allowed to do this.")
     return caller
 

@@ -1,23 +1,20 @@
-"""GraphQL plumbing shared by every feature: the context, ids, authorisation, error masking."""
+"""GraphQL plumbing shared by every feature: the context, ids, authorisation, loaders.
+
+Error masking and coding live in the request pipeline (app/pipeline/errors.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaskErrors
 from strawberry.types import Info
 
 from app.auth import Caller, Permission, authorize
-from app.errors import AppError, ErrorCode
-from app.logs import request_id_var
-
-log = logging.getLogger("app.graphql")
+from app.errors import AppError, ErrorCode, bad_input
+from app.validation import id_number
 
 
 @dataclass
@@ -36,58 +33,15 @@ class Context:
 AppInfo = Info[Context, None]
 
 
-def parse_id(value: strawberry.ID | str, what: str) -> int:
-    """Ids are decimal integers; anything else cannot name a row, so it is NOT_FOUND."""
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 18:
-        raise AppError(ErrorCode.NOT_FOUND, f"{what} {value!r} was not found.")
-    return int(text)
-
-
-def _is_expected(error: GraphQLError) -> bool:
-    # No original error: a syntax or validation error graphql-core made itself.
-    return error.original_error is None or isinstance(error.original_error, AppError)
-
-
-def _anonymised(error: GraphQLError) -> GraphQLError:
-    request_id = request_id_var.get()
-    return GraphQLError(
-        message=f"Internal server error (request id {request_id}).",
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-    )
-
-
-def _log_unexpected(errors) -> None:
-    for error in errors:
-        if not _is_expected(error):
-            log.error("unexpected error in %s", error.path, exc_info=error.original_error)
-
-
-def present_errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
-    """Errors as the client sees them, for results executed outside strawberry's own pipeline
-    (live subscriptions): unexpected ones logged, then masked, as MaskUnexpectedErrors does."""
-    _log_unexpected(errors)
-    return [(error if _is_expected(error) else _anonymised(error)).formatted for error in errors]
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """Unexpected exceptions reach the client as a generic message and a request id."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda e: not _is_expected(e))
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return _anonymised(error)
-
-
-class AppSchema(strawberry.Schema):
-    def process_errors(self, errors, execution_context=None) -> None:
-        # Runs before masking, so the traceback is still there to log.
-        _log_unexpected(errors)
+def parse_id(value: strawberry.ID | str, what: str, *, lookup: bool = True) -> int:
+    """The row an ID names (app.validation.id_number). Anything else names no row: NOT_FOUND
+    when the id is looked up, BAD_USER_INPUT when it is an argument that must be an id."""
+    number = id_number(value)
+    if number is None:
+        if lookup:
+            raise AppError(ErrorCode.NOT_FOUND, f"{what} {value!r} was not found.")
+        raise bad_input(f"{value!r} is not an id of a {what}.")
+    return number
 
 
 # What a subscription's events are, declared on the field (`metadata=`) and read by the live

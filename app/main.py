@@ -12,30 +12,16 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from strawberry.asgi import GraphQL
 
 from app import db, tasks, web
-from app.auth import resolve_caller
-from app.gql import Context
 from app.live.server import LiveServer
 from app.logs import RequestIdMiddleware
+from app.pipeline.core import Pipeline
+from app.pipeline.http import GraphQLHTTP
 from app.runtime import orm_and_bus
-from app.schema import schema
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-
-class SwitchboardGraphQL(GraphQL):
-    """GraphQL over HTTP (websockets: app.live)."""
-
-    async def get_context(self, request, response=None) -> Context:
-        context = Context(request=request, response=response)
-        context.caller, context.auth_error = await resolve_caller(request.headers.get("authorization"))
-        return context
-
-    async def render_graphql_ide(self, request):
-        return web.page_response(web.graphiql_html())
 
 
 async def healthz(_: Request) -> PlainTextResponse:
@@ -75,13 +61,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                     worker.stop()
                     await worker_task
 
-    graphql = SwitchboardGraphQL(schema, graphql_ide="graphiql", subscription_protocols=[])
-    # Subscriptions (and operations over websockets); browsers on other origins (the SPA,
-    # GraphiQL elsewhere) must be listed in ALLOWED_ORIGINS to open one.
-    live = LiveServer(schema, settings)
+    pipeline = Pipeline(settings)
+    # Subscriptions (and operations over websockets), through the same pipeline as HTTP; browsers
+    # on other origins (the SPA, GraphiQL elsewhere) must be listed in ALLOWED_ORIGINS to open one.
+    live = LiveServer(pipeline, settings)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLHTTP(pipeline, graphiql=settings.graphiql).handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", live),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -90,5 +76,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         middleware=[Middleware(RequestIdMiddleware), *web.cors_middleware(settings.allowed_origins)],
         lifespan=lifespan,
     )
+    app.state.pipeline = pipeline
     app.state.live = live
     return app

@@ -1,10 +1,10 @@
 """Assembles Query, Mutation and Subscription from the features' GraphQL modules."""
 
+import strawberry
 from strawberry.tools import merge_types
 
 from app.account_status import graphql as account_status
 from app.audit import graphql as audit
-from app.gql import AppSchema, MaskUnexpectedErrors
 from app.leads import graphql as leads
 from app.mass_end import graphql as mass_end
 from app.missing_reps import graphql as missing_reps
@@ -21,6 +21,5 @@ Subscription = merge_types(
     "Subscription", (account_status.Subscription, missing_reps.Subscription, mass_end.Subscription)
 )
 
-schema = AppSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, extensions=[MaskUnexpectedErrors]
-)
+# Defines the schema only: requests are run by app/pipeline (limits, cache, masking, the seam).
+schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)

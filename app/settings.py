@@ -63,9 +63,6 @@ class Settings(BaseSettings):
     ws_connection_init_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a websocket may take to send connection_init (else closed with 4408)."
     )
-    ws_max_operations: int = Field(
-        default=20, ge=1, description="Operations (subscriptions) one websocket may run at once."
-    )
     ws_send_buffer: int = Field(
         default=100,
         ge=2,
@@ -94,6 +91,35 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API from another origin: CORS on HTTP, and websockets (JSON list).",
+    )
+
+    # The request pipeline (docs/security.md): limits checked before any work they bound.
+    graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers on GET /graphql.")
+    introspection: bool = Field(default=True, description="Answer introspection queries (__schema, __type).")
+    request_timeout_seconds: float = Field(default=30.0, gt=0, description="A query or mutation running longer is stopped.")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body, in bytes (413 beyond).")
+    max_document_chars: int = Field(default=20_000, ge=100, description="Longest GraphQL document, in characters.")
+    max_tokens: int = Field(default=1_000, ge=10, description="Most lexical tokens in a document: the parser stops there.")
+    max_depth: int = Field(default=10, ge=1, description="Deepest field nesting of an operation.")
+    max_aliases: int = Field(default=30, ge=0, description="Most aliased fields in an operation.")
+    max_cost: int = Field(default=50_000, ge=1, description="Highest cost of an operation (cost model: docs/security.md).")
+    max_list_items: int = Field(default=1_000, ge=1, description="Longest list in the variables, counted on the raw JSON.")
+    anonymous_max_body_bytes: int = Field(default=16_384, ge=1024, description="The same limits for callers without a token.")
+    anonymous_max_document_chars: int = Field(default=8_000, ge=100)
+    anonymous_max_tokens: int = Field(default=400, ge=10)
+    anonymous_max_depth: int = Field(default=5, ge=1)
+    anonymous_max_aliases: int = Field(default=0, ge=0)
+    anonymous_max_cost: int = Field(default=2_000, ge=1)
+    max_operations_per_socket: int = Field(default=20, ge=1, description="Operations one websocket may run at once.")
+    document_cache_size: int = Field(default=1_000, ge=1, description="Parsed documents kept (also the APQ store).")
+    document_cache_tokens: int = Field(default=500_000, ge=1_000, description="Tokens the cached documents may hold in all.")
+    rate_limits: bool = Field(default=True, description="Enforce the rate limits below.")
+    rate_limit_ingestion: str = Field(default="600/minute", description="Per integration token (ingestLeads, receiveLeadMessage).")
+    rate_limit_dashboard: str = Field(default="1200/minute", description="Per user token (the dashboards).")
+    rate_limit_anonymous: str = Field(default="120/minute", description="Per client address, without a token.")
+    rate_limit_storage_url: str | None = Field(
+        default=None,
+        description="limits storage URI; unset: the broadcast Redis when BROADCAST_URL is redis://, memory otherwise.",
     )
 
 

@@ -1,4 +1,5 @@
-"""Input cleaning shared by every feature: one way to validate a name, an email, a phone."""
+"""Input cleaning shared by every feature: one way to validate any text, an id, a name, an email,
+a phone."""
 
 from __future__ import annotations
 
@@ -15,6 +16,40 @@ MAX_NAME = 200
 MAX_EMAIL = 254  # RFC 5321's limit on a forward path
 MAX_PHONE = 64  # generous for any written form of an E.164 number (at most 15 digits)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+# Characters that show nothing: whitespace, controls, zero-width and directional marks, fillers,
+# variation selectors, tags. A string made only of these names nothing a person could read.
+_ONLY_INVISIBLE = re.compile(
+    "[\\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\U000e0000-\U000e007f]+"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, only a lone one can be left
+
+INT4_MAX = 2_147_483_647  # ids are PostgreSQL int4 (serial) columns
+
+
+def check_text(value: str, field: str) -> str:
+    """Every string input, once: no NUL (PostgreSQL refuses it), no lone surrogate (not
+    Unicode), not only invisible characters. The empty string is left to each field's rule."""
+    if "\x00" in value:
+        raise bad_input(f"{field} must not contain NUL characters.", field=field)
+    if _SURROGATE.search(value):
+        raise bad_input(f"{field} contains a lone surrogate, which is not valid Unicode.", field=field)
+    if value and _ONLY_INVISIBLE.fullmatch(value):
+        raise bad_input(f"{field} must contain visible characters.", field=field)
+    return value
+
+
+def id_number(value: object) -> int | None:
+    """The row id an ID names: ASCII decimal digits inside the int4 range, else None.
+
+    ("١" is a digit to str.isdigit, and "²" too; neither names a row.)"""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= INT4_MAX else None
 
 
 def alphanumerics(text: str) -> str:
@@ -33,6 +68,7 @@ def clean_text(
         if required:
             raise bad_input(f"{field} must not be empty.", field=field)
         return None
+    check_text(text, field)  # the pipeline checked already; callers outside it (the CLI) too
     if len(text) > max_length:
         raise bad_input(f"{field} must be at most {max_length} characters.", field=field)
     return text

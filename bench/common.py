@@ -46,15 +46,17 @@ async def scratch_database(server: str | None = None):
 
 
 @asynccontextmanager
-async def scratch_app():
-    """Yields (base_url, database_url): a fresh migrated database and the app serving it."""
-    async with scratch_database() as url, _served(url) as base_url:
+async def scratch_app(**settings):
+    """Yields (base_url, database_url): a fresh migrated database and the app serving it
+    (`settings` override Settings fields)."""
+    async with scratch_database() as url, _served(url, settings) as base_url:
         yield base_url, url
 
 
 @asynccontextmanager
-async def _served(url: str):
-    app = create_app(Settings(broadcast_url="memory://"), database_url=url)
+async def _served(url: str, settings: dict):
+    # Rate limits off: benchmarks send far more than one client would.
+    app = create_app(Settings(broadcast_url="memory://", **{"rate_limits": False, **settings}), database_url=url)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -69,8 +69,15 @@ FAST_JOBS = dict(job_heartbeat_timeout=5, job_poll_interval=0.5, mass_end_retry_
 
 @pytest.fixture(scope="session")
 def server_app(database_url: str, mailbox: Mailbox):
-    """The application the `server` fixture serves (tests may look at its state)."""
-    settings = Settings(broadcast_url="memory://", smtp_host=mailbox.host, smtp_port=mailbox.port, **FAST_JOBS)
+    """The app under test (its pipeline is `server_app.state.pipeline`)."""
+    settings = Settings(
+        broadcast_url="memory://",
+        smtp_host=mailbox.host,
+        smtp_port=mailbox.port,
+        # Every test calls from 127.0.0.1: the anonymous budget is per address.
+        rate_limit_anonymous="1000000/minute",
+        **FAST_JOBS,
+    )
     return create_app(settings, database_url=database_url)  # prefix from env
 
 

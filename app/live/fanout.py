@@ -15,17 +15,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from inspect import isawaitable
 from typing import Any, Protocol
 
 import orjson
-from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute, located_error
-from graphql.execution.execute import create_source_event_stream
-from graphql.execution.executor_throwing_on_incremental import ExecutorThrowingOnIncremental
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, located_error
 
 from app.auth import Caller
-from app.gql import SNAPSHOT_STREAM, STATE_STREAM, Context, present_errors
-from app.live.operations import Prepared
+from app.gql import SNAPSHOT_STREAM, STATE_STREAM, Context
+from app.pipeline import execution
+from app.pipeline.core import Prepared
+from app.pipeline.errors import format_error
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +47,23 @@ def encode_result(result: ExecutionResult) -> str:
     """A result as the `payload` of a next/data message, encoded once for every subscriber."""
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:
-        payload["errors"] = present_errors(result.errors)
+        payload["errors"] = [format_error(error) for error in result.errors]
     return orjson.dumps(payload).decode()
 
 
 def encode_errors(errors: list[GraphQLError]) -> str:
-    return orjson.dumps(present_errors(errors)).decode()
+    return orjson.dumps([format_error(error) for error in errors]).decode()
 
 
 class Group:
     """Subscribers of one distinct subscription, and the task that serves them."""
 
-    __slots__ = ("fanout", "key", "prepared", "variables", "caller", "kind", "subscribers", "latest", "task", "closed")
+    __slots__ = ("fanout", "key", "prepared", "caller", "kind", "subscribers", "latest", "task", "closed")
 
-    def __init__(self, fanout: Fanout, key: tuple, prepared: Prepared, variables: dict, caller: Caller, kind: str) -> None:
+    def __init__(self, fanout: Fanout, key: tuple, prepared: Prepared, caller: Caller, kind: str) -> None:
         self.fanout = fanout
         self.key = key
         self.prepared = prepared
-        self.variables = variables
         self.caller = caller
         self.kind = kind
         self.subscribers: dict[int, Subscriber] = {}
@@ -77,28 +75,17 @@ class Group:
         return Context(caller=self.caller)
 
     async def run(self) -> None:
-        schema, prepared = self.fanout.schema, self.prepared
+        entry, name, variables = self.prepared.entry, self.prepared.plan.name, self.prepared.variables
         errors: list[GraphQLError] | None = None
         try:
-            executor = ExecutorThrowingOnIncremental.build(
-                schema, prepared.document, None, self._context(), self.variables, prepared.operation_name
-            )
-            if isinstance(executor, list):  # e.g. variables that do not coerce
-                errors = executor
-                return
-            source = create_source_event_stream(executor)
-            if isawaitable(source):
-                source = await source
+            source = await execution.subscription_source(entry, name, variables, self._context())
             if isinstance(source, ExecutionResult):
                 errors = source.errors
                 return
             try:
                 async for event in source:
-                    result = execute(
-                        schema, prepared.document, event, self._context(), self.variables, prepared.operation_name
-                    )
-                    if isawaitable(result):
-                        result = await result
+                    # Through the pipeline's seam, the event as root, in a fresh context.
+                    result = await execution.execute_operation(entry, name, variables, self._context(), event)
                     self.fanout.executions += 1
                     payload = encode_result(result)
                     if self.kind == "snapshot":
@@ -116,8 +103,8 @@ class Group:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the source stream failed: tell its subscribers
-            node = prepared.operation.selection_set.selections[0]
-            errors = [located_error(exc, [node], [prepared.root_field or ""])]
+            node = self.prepared.plan.node.selection_set.selections[0]
+            errors = [located_error(exc, [node], [_root_field(self.prepared) or ""])]
         finally:
             self.fanout._forget(self)
             encoded = encode_errors(errors) if errors else None
@@ -142,7 +129,7 @@ class Fanout:
     def stream_kind(self, prepared: Prepared) -> str:
         """"state", "snapshot" or "events", as the subscription field declares (app.gql)."""
         subscription_type = self.schema.subscription_type
-        field = subscription_type.fields.get(prepared.root_field or "") if subscription_type else None
+        field = subscription_type.fields.get(_root_field(prepared) or "") if subscription_type else None
         definition = field.extensions.get("strawberry-definition") if field else None
         metadata = getattr(definition, "metadata", None) or {}
         for declared in (SNAPSHOT_STREAM, STATE_STREAM):
@@ -150,15 +137,15 @@ class Fanout:
                 return declared["live_stream"]
         return "events"
 
-    def join(self, subscriber: Subscriber, prepared: Prepared, variables: dict, caller: Caller, kind: str) -> Callable[[], None]:
+    def join(self, subscriber: Subscriber, prepared: Prepared, caller: Caller, kind: str) -> Callable[[], None]:
         """Adds `subscriber` to its group (made and started when new); returns how to leave it."""
         if self.shared:
-            key: tuple = (prepared.key, prepared.operation_name, _canonical(variables), caller.visibility)
+            key: tuple = (prepared.entry.key, prepared.plan.name, _canonical(prepared.variables), caller.visibility)
         else:
             key = (id(subscriber),)
         group = self.groups.get(key)
         if group is None or group.closed:
-            group = Group(self, key, prepared, variables, caller, kind)
+            group = Group(self, key, prepared, caller, kind)
             self.groups[key] = group
             group.task = asyncio.create_task(group.run(), name="live-group")
         elif group.latest is not None:
@@ -186,6 +173,11 @@ class Fanout:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _root_field(prepared: Prepared) -> str | None:
+    """A subscription's one root field (the pipeline collected it, fragments included)."""
+    return next(iter(prepared.plan.root_fields), None)
 
 
 def _canonical(variables: dict) -> bytes:

@@ -4,8 +4,10 @@ Rules (each has a test named after it in tests/live/):
 - `connection_init` must arrive within WS_CONNECTION_INIT_TIMEOUT (10 s): else close 4408.
 - It carries the API token (`Authorization`); a bad or missing one closes with 4403
   (graphql-ws: `connection_error`, then close). A second `connection_init` closes with 4429.
-- At most WS_MAX_OPERATIONS (20) operations run at once on one connection: one more is answered
-  with the protocol's `error` message for its id (code SUBSCRIPTION_LIMIT) and not started.
+- At most MAX_OPERATIONS_PER_SOCKET (20) operations run at once on one connection: one more is
+  answered with the protocol's `error` message for its id (code SUBSCRIPTION_LIMIT), not started.
+- Every operation passes the same request pipeline as over HTTP (app.pipeline: rate limits,
+  document cache and APQ, limits, authorisation); a refusal is the `error` message for its id.
 - Queries and mutations over the socket get one result, then `complete`, on both subprotocols.
 - Every frame goes through the connection's bounded outbox (app.live.outbox); a reader that
   lets WS_SEND_BUFFER frames pile up is closed with 1013 (try again later): it reconnects and
@@ -21,13 +23,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.auth import Caller, resolve_caller
 from app.gql import Context
-from app.live.fanout import encode_errors, encode_result
+from app.live.fanout import encode_errors
 from app.live.outbox import Outbox
+from app.pipeline.core import GraphQLRequest, Prepared
+from app.pipeline.errors import RequestRefused
 
 if TYPE_CHECKING:
     from app.live.server import LiveServer
@@ -260,37 +264,40 @@ class LiveConnection:
                 await self.close(4409, f"Subscriber for {op_id} already exists")
                 return
             await self.handle({"type": "stop", "id": op_id})  # graphql-ws: a new start replaces it
-        if len(self.operations) >= settings.ws_max_operations:
+        if len(self.operations) >= settings.max_operations_per_socket:
             error = GraphQLError(
-                f"At most {settings.ws_max_operations} operations may run at once on one connection: "
+                f"At most {settings.max_operations_per_socket} operations may run at once on one connection: "
                 "complete one first, or open another connection.",
                 extensions={"code": "SUBSCRIPTION_LIMIT"},
             )
             self.send_error(op_id, encode_errors([error]))
             return
-        prepared = self.server.operations.prepare(payload.get("query"), payload.get("operationName"))
-        variables = payload.get("variables") or {}
-        if not isinstance(variables, dict):
-            prepared = [GraphQLError("`variables` must be an object.")]
-        if isinstance(prepared, list):
-            self.send_error(op_id, encode_errors(prepared))
+        pipeline = self.server.pipeline
+        context = self.context()
+        try:
+            await pipeline.admit(self.caller, self.ws.client.host if self.ws.client else "unknown")
+            prepared = await pipeline.prepare(GraphQLRequest.from_params(payload), context)
+        except RequestRefused as refused:
+            self.send_error(op_id, orjson.dumps(refused.errors).decode())
             return
-        if prepared.is_subscription:
+        if prepared.plan.kind is OperationType.SUBSCRIPTION:
             kind = self.server.fanout.stream_kind(prepared)
             subscription = LiveSubscription(self, op_id, coalesce=kind != "events")
             self.operations[op_id] = subscription
-            subscription.leave = self.server.fanout.join(subscription, prepared, variables, self.caller, kind)
+            subscription.leave = self.server.fanout.join(subscription, prepared, self.caller, kind)
         else:
-            self.operations[op_id] = asyncio.create_task(self.run_once(op_id, payload, variables))
+            self.operations[op_id] = asyncio.create_task(self.run_once(op_id, prepared, context))
 
-    async def run_once(self, op_id: str, payload: dict[str, Any], variables: dict[str, Any]) -> None:
+    def context(self) -> Context:
+        return Context(request=self.ws, caller=self.caller)
+
+    async def run_once(self, op_id: str, prepared: Prepared, context: Context) -> None:
         """A query or mutation over the socket: its one result, then complete."""
-        result = await self.server.schema.execute(
-            payload["query"],
-            variable_values=variables,
-            context_value=Context(request=self.ws, caller=self.caller),
-            operation_name=payload.get("operationName"),
-        )
+        try:
+            body = await self.server.pipeline.execute(prepared, context)
+        except RequestRefused as refused:
+            self.operation_failed(op_id, orjson.dumps(refused.errors).decode())
+            return
         if op_id in self.operations:
-            self.put(self.frame_head(op_id) + encode_result(result) + "}")
+            self.put(self.frame_head(op_id) + orjson.dumps(body).decode() + "}")
             self.operation_completed(op_id)

@@ -10,15 +10,14 @@ import gc
 import logging
 from collections.abc import Coroutine
 
-import strawberry
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
 from app.live.fanout import Fanout
 from app.live.guard import Guard
-from app.live.operations import Operations
 from app.live.protocol import LEGACY_WS, TRANSPORT_WS, LiveConnection
+from app.pipeline.core import Pipeline
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,11 +40,10 @@ _malloc_trim = _find_malloc_trim()
 class LiveServer:
     """An ASGI websocket app; `start()` and `stop()` run in the application's lifespan."""
 
-    def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
-        self.schema = schema
+    def __init__(self, pipeline: Pipeline, settings: Settings) -> None:
+        self.pipeline = pipeline
         self.settings = settings
-        self.operations = Operations(schema._schema)
-        self.fanout = Fanout(schema._schema, shared=settings.live_shared_execution)
+        self.fanout = Fanout(pipeline.schema, shared=settings.live_shared_execution)
         self.guard = Guard(settings.ws_auth_check_interval)
         self.connections: set[LiveConnection] = set()
         self._stopping = asyncio.Event()

@@ -26,7 +26,7 @@ mutation($lead: ID!, $body: String!) {
     assistantReplied
     reply { direction body }
     notification
-    notifiedUser { id name email }
+    notifiedUser { id name }
   }
 }
 """
@@ -81,7 +81,7 @@ async def test_after_a_mass_end_nothing_answers_and_the_assigned_user_is_emailed
         "id": result["conversation"]["id"], "state": "ENDED", "endReason": "MASS_END", "assistantMayReply": False
     }
     assert result["notification"] == "EMAIL_QUEUED"
-    assert result["notifiedUser"] == {"id": str(rep.id), "name": rep.name, "email": rep.email}
+    assert result["notifiedUser"] == {"id": str(rep.id), "name": rep.name}
     assert await _directions(lead_id) == [MessageDirection.INBOUND]
 
     (email,) = await mailbox.wait_for(rep.email)

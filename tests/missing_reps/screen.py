@@ -8,7 +8,7 @@ import uuid
 
 from app.audit.models import AuditEvent
 from app.leads.models import Lead
-from tests.support import Api, TeamFixture, ingest, lead_input
+from tests.support import Api, TeamFixture, ingest, lead_input, missing_rep_of
 
 REP_FIELDS = """
 id name email dateFound leadsOriginallyAssigned status resolution resolvedAt leadsMoved reassignmentPending
@@ -52,9 +52,9 @@ async def detect(api: Api, team: TeamFixture, rep_name: str, leads: int = 1, *, 
     result = await ingest(
         api, team, [lead_input(f"{prefix}{i}", rep_name, rep_email) for i in range(leads)]
     )
-    rep = result["results"][0]["lead"]["missingRep"]
+    rep = await missing_rep_of(result["results"][0]["lead"])
     assert rep is not None, result
-    return rep["id"]
+    return str(rep.id)
 
 
 async def leads_of(team: TeamFixture, rep_id: str) -> dict[str, int | None]:

@@ -38,3 +38,19 @@ def run_benchmark(server_url: str, module: str, *args: str) -> str:
 def test_benchmark_smoke_run(server_url_base, module, args, expected):
     """The benchmark runs end to end at a tiny size and prints its figures."""
     assert expected in run_benchmark(server_url_base, module, *args)
+
+
+def test_abuse_benchmark_smoke_run(server_url_base):
+    """bench/abuse.py at a tiny size: every hostile request gets its refusal, and the table prints."""
+    out = run_benchmark(server_url_base, "bench.abuse", "--smoke")
+    for answer in (
+        "413 PAYLOAD_TOO_LARGE maxBodyBytes",
+        "BAD_USER_INPUT maxListItems",
+        "GRAPHQL_VALIDATION_FAILED maxDepth",
+        "GRAPHQL_VALIDATION_FAILED maxAliases",
+        "GRAPHQL_PARSE_FAILED maxTokens",
+        "NOT_FOUND",
+        "FORBIDDEN",
+    ):
+        assert answer in out, out
+    assert "slowest refusal" in out
