@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from app.account_status.service import CHANGED_TOPIC
 from app.broadcast import team_channel
 from app.gql import Context
-from app.live import fanout
+from app.pipeline import execution
 from app.live.outbox import Outbox
 from app.schema import schema
 from app.teams.models import Role
@@ -31,15 +31,16 @@ async def team(server):
 
 @pytest.fixture
 def executions(monkeypatch):
-    """Counts the fan-out's executions of events."""
+    """Counts executions of subscription events (those with an event as their root value)."""
     calls = []
-    real = fanout.execute
+    real = execution.execute_operation
 
-    def counting(*args, **kwargs):
-        calls.append(args[1])
-        return real(*args, **kwargs)
+    async def counting(entry, operation_name, variables, context, root):
+        if root is not None:
+            calls.append(entry.key)
+        return await real(entry, operation_name, variables, context, root)
 
-    monkeypatch.setattr(fanout, "execute", counting)
+    monkeypatch.setattr(execution, "execute_operation", counting)
     return calls
 
 
