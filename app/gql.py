@@ -5,6 +5,7 @@ Error masking and coding live in the request pipeline (app/pipeline/errors.py)."
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +62,13 @@ def loader(info: AppInfo, key: str, load_fn) -> Any:
 def from_record(cls: type, record: Any, /, **values: Any) -> Any:
     """A GraphQL type from a service record: every init field of `cls` that the record has is
     copied (`id` as an ID); `values` give the rest or override."""
-    for f in dataclasses.fields(cls):
-        if f.init and f.name not in values and hasattr(record, f.name):
-            value = getattr(record, f.name)
-            values[f.name] = strawberry.ID(str(value)) if f.name == "id" else value
+    for name in _init_fields(cls):
+        if name not in values and hasattr(record, name):
+            value = getattr(record, name)
+            values[name] = strawberry.ID(str(value)) if name == "id" else value
     return cls(**values)
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)

@@ -27,20 +27,27 @@ def _converted_fields(cls: type) -> dict[str, type]:
     return found
 
 
+@cache
 def _enum_fields(cls: type) -> dict[str, type[Enum]]:
     return {name: kind for name, kind in _converted_fields(cls).items() if issubclass(kind, Enum)}
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def build(cls: type[R], source: Any, /, **values: Any) -> R:
     """`cls` from a model (its attributes) or a row (its keys); `values` give the rest or override."""
     enums = _enum_fields(cls)
-    for f in dataclasses.fields(cls):
-        if f.name in values:
+    from_dict = isinstance(source, dict)
+    for name in _field_names(cls):
+        if name in values:
             continue
-        value = source[f.name] if isinstance(source, dict) else getattr(source, f.name)
-        if value is not None and f.name in enums and not isinstance(value, enums[f.name]):
-            value = enums[f.name](value)
-        values[f.name] = value
+        value = source[name] if from_dict else getattr(source, name)
+        if value is not None and name in enums and not isinstance(value, enums[name]):
+            value = enums[name](value)
+        values[name] = value
     return cls(**values)
 
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from app.errors import bad_input
 
@@ -91,11 +91,33 @@ def clean_name(value: str | None, *, field: str = "name", required: bool = True)
     return name
 
 
+# The common case of an email, already normalised: lower-case ASCII dot-atom, a host name whose
+# labels are letters, digits and inner hyphens (none with "--", which may be Punycode), ending in
+# a letter. email-validator accepts each such address unchanged unless it is too long or under a
+# special-use domain, which _is_plain_email also leaves to it. tests/platform/test_validation.py
+# proves it against email-validator.
+_PLAIN_EMAIL = re.compile(
+    r"(?P<local>[a-z0-9_!#$%&'*+/=?^`{|}~-]+(?:\.[a-z0-9_!#$%&'*+/=?^`{|}~-]+)*)"
+    r"@(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z])?)"
+)
+_E164_NANP = re.compile(r"\+1[2-9][0-9]{9}")
+
+
+def _is_plain_email(value: str) -> bool:
+    match = _PLAIN_EMAIL.fullmatch(value)
+    if match is None or len(value) > 254 or len(match["local"]) > 64 or "--" in match["domain"]:
+        return False
+    domain = match["domain"]
+    return not any(domain == special or domain.endswith("." + special) for special in SPECIAL_USE_DOMAIN_NAMES)
+
+
 def clean_email(value: str | None, *, field: str = "email") -> str | None:
     """A syntactically valid email, lower-cased; None when empty."""
     value = clean_text(value, field=field, max_length=MAX_EMAIL)
     if value is None:
         return None
+    if _is_plain_email(value):
+        return value  # email-validator would accept it and give it back unchanged
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -108,6 +130,11 @@ def clean_phone(value: str | None, *, field: str = "phone") -> str | None:
     value = clean_text(value, field=field, max_length=MAX_PHONE)
     if value is None:
         return None
+    if _E164_NANP.fullmatch(value) and phonenumbers.is_valid_number_for_region(
+        phonenumbers.PhoneNumber(country_code=1, national_number=int(value[2:])), DEFAULT_PHONE_REGION
+    ):
+        # Already E.164 and a valid US number: what parsing and formatting it would give back.
+        return value
     try:
         number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:

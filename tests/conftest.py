@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from tortoise import Tortoise
 
-from app import db
+from app import db, executor
 from app.jobs import QUEUE_TABLES
 from app.main import create_app
 from app.settings import Settings
@@ -98,6 +98,17 @@ async def server(server_app):
     await task
 
 
+@pytest.fixture(autouse=True)
+def compiled_matches_graphql_core():
+    """Every operation a test sends is also run by graphql-core; the two responses must be equal
+    (app/executor: queries run twice, mutations' root fields once and replayed)."""
+    executor.DIFFERENTIAL.enabled = True
+    before = len(executor.DIFFERENTIAL.mismatches)
+    yield
+    found = executor.DIFFERENTIAL.mismatches[before:]
+    assert not found, f"compiled executor and graphql-core differ: {found}"
+
+
 @pytest.fixture(scope="session")
 def table_names(server) -> list[str]:
     return [
@@ -149,3 +160,14 @@ def broadcast_url(request) -> str:
     if request.param == "memory":
         return "memory://"
     return request.getfixturevalue("redis_url")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many responses the differential check compared, and what went to graphql-core."""
+    d = executor.DIFFERENTIAL
+    if d.compared:
+        terminalreporter.write_line(
+            f"compiled executor vs graphql-core: {d.compared} responses compared, {len(d.mismatches)} differed, "
+            f"{d.raced} re-checked by replay (data changed between the runs); "
+            f"graphql-core ran: {dict(executor.FALLBACKS) or 'nothing'}"
+        )

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.audit.models import AuditEvent
-from app import records
+from app import db, records
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,10 @@ def _record(event: AuditEvent) -> AuditRecord:
 
 async def events_of_team(team_id: int, *, limit: int, before_id: int | None = None) -> list[AuditRecord]:
     """Newest first; page with the id of the last event seen."""
-    query = AuditEvent.filter(team_id=team_id)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return [_record(e) for e in await query.order_by("-id").limit(limit)]
+    # Plain SQL: the dashboard polls it, and building ORM models cost more than the query.
+    rows = await db.connection().execute_query_dict(
+        "SELECT id, team_id, actor_id, action, details, created_at FROM audit_event"
+        " WHERE team_id = $1 AND ($2::int IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        [team_id, before_id, limit],
+    )
+    return [records.build(AuditRecord, row, details=orjson.loads(row["details"])) for row in rows]

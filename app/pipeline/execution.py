@@ -2,9 +2,10 @@
 nothing after it resolves.
 
 Everything the pipeline knows about the document is on `entry` (app.pipeline.documents.CacheEntry:
-the AST, each operation's plan, and `entry.extra` for work kept per document). Today this hands
-the AST to graphql-core's executor over the strawberry schema's GraphQLSchema; a compiled
-executor replaces the bodies of these two functions (keeping its compiled plan in `entry.extra`).
+the AST, each operation's plan, and `entry.extra` for work kept per document). Queries and
+mutations, and each event of a subscription (the event as root: app/live), run the operation's
+compiled plan (app/executor), compiled on first use and kept in `entry.extra`; what the compiler
+does not cover runs on graphql-core over the strawberry schema's GraphQLSchema.
 
 `variables` are the raw JSON values (coercion is the executor's job: a value it cannot coerce
 comes back as an error without a path and without data, which the pipeline reports as
@@ -13,15 +14,19 @@ BAD_USER_INPUT).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLSchema, execute, subscribe
+from graphql import ExecutionResult, GraphQLSchema
 from graphql.execution.execute import create_source_event_stream
 
+from app import executor
 from app.pipeline.documents import CacheEntry
+
+_NOT_COMPILED = object()
 
 
 @cache
@@ -40,37 +45,23 @@ async def execute_operation(
 ) -> ExecutionResult:
     """A query or mutation: its one result."""
     schema = _strawberry_schema()
-    result = execute(
+    plans = entry.extra.setdefault("compiled", {})
+    compiled = plans.get(operation_name, _NOT_COMPILED)
+    if compiled is _NOT_COMPILED:
+        # Once per document and operation; None: graphql-core runs it (counted in executor.FALLBACKS).
+        compiled = plans[operation_name] = executor.compile_operation(schema._schema, entry.document, operation_name)
+    return await executor.execute(
+        compiled,
         schema._schema,
         entry.document,
-        root_value=root,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
-        executor_class=schema.execution_context_class,
+        operation_name,
+        root,
+        context,
+        variables,
+        # The differential check's second run gets its own loaders, as a request of its own would.
+        context_factory=lambda: dataclasses.replace(context, loaders={}) if dataclasses.is_dataclass(context) else context,
+        graphql_core_options={"executor_class": schema.execution_context_class},
     )
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
-async def subscribe_operation(
-    entry: CacheEntry, operation_name: str | None, variables: dict[str, Any], context: Any, root: Any
-) -> AsyncIterator[ExecutionResult] | ExecutionResult:
-    """A subscription: its stream of results, or one result with the errors that prevented it."""
-    schema = _strawberry_schema()
-    result = subscribe(
-        schema._schema,
-        entry.document,
-        root_value=root,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
-        executor_class=schema.execution_context_class,
-    )
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 async def subscription_source(

@@ -55,7 +55,11 @@ class UserType:
 
     @strawberry.field
     async def team(self, info: AppInfo) -> TeamType:
-        return TeamType.from_record(await service.get_team(self.team_id))
+        async def load(ids: list[int]) -> list[TeamType]:
+            found = await service.teams_by_ids(ids)
+            return [TeamType.from_record(found[i]) for i in ids]
+
+        return await loader(info, "teams", load).load(self.team_id)
 
 
 async def load_user(info: AppInfo, team_id: int, user_id: int) -> UserType | None:

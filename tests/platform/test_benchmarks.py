@@ -25,7 +25,13 @@ def run_benchmark(server_url: str, module: str, *args: str) -> str:
 @pytest.mark.parametrize(
     ("module", "args", "expected"),
     [
-        ("bench.ingest", ["--leads", "300", "--batch", "100"], "ratio to baseline"),
+        ("bench.ingest", ["--leads", "300", "--batch", "100", "--clients", "2"], "ratio HTTP / COPY"),
+        (
+            "bench.reads",
+            ["--reps", "300", "--events", "60", "--conversations", "50", "--seconds", "1", "--rounds", "1",
+             "--connections", "4", "--ops", "missingReps,accountStatus"],
+            "missingReps         postgraphile",
+        ),
         ("bench.mass_end", ["--conversations", "300", "--batch-size", "100", "--rounds", "1"], "median ratio"),
         ("bench.fanout", ["--subscribers", "8", "--seconds", "2", "--clients", "2"], "shared / per-subscriber"),
         (

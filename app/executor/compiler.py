@@ -1,0 +1,929 @@
+"""Compiles a validated GraphQL operation into a plan of closures, and runs it.
+
+The plan is graphql-core's execution algorithm (graphql-core 3.3, which follows the spec's
+"Execution" section) with everything that depends only on the document and the schema done once:
+field collection (fragments, inline fragments, aliases, @skip / @include), the choice of how each
+field is resolved (a plain attribute read where a strawberry field has no resolver, the field's
+resolver otherwise) and how its value is completed (leaf serialisation per type, lists, objects).
+What is left per request is calling resolvers and building the response.
+
+It reproduces graphql-core's observable behaviour exactly: the same data, the same errors (message,
+path, locations), null propagation to the nearest nullable parent, the same cancellation of
+sibling work when a non-null error propagates (`gather_with_cancel`), the same dropping of errors
+under a position already nulled. tests/executor proves it against graphql-core with generated
+operations. What it does not cover raises Unsupported at compile time (or, for a @skip/@include
+variable that is null, before anything runs), and the caller falls back to graphql-core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from enum import Enum
+from inspect import isawaitable
+from types import CoroutineType, GeneratorType
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_abstract_type,
+    is_enum_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+    located_error,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.pyutils import Path, Undefined, inspect, is_iterable
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
+from graphql.type.definition import GraphQLResolveInfoHelpers
+from graphql.utilities import type_from_ast
+
+from app.executor.arguments import compile_arguments
+from app.executor.unsupported import Unsupported
+from app.executor.variables import compile_variables
+
+STRAWBERRY_DEFINITION = "strawberry-definition"
+_MAX_INT, _MIN_INT = 2_147_483_647, -2_147_483_648
+
+
+# Whether instances of a type are awaitable, by type: values of one type are checked thousands of
+# times per response. Generators are left out (one may or may not be a generator-based coroutine).
+_AWAITABLE_TYPES: dict[type, bool] = {t: False for t in (str, int, float, bool, type(None), dict, list, tuple)}
+_AWAITABLE_TYPES[CoroutineType] = True
+
+
+def is_awaitable(value: Any) -> bool:
+    """inspect.isawaitable, with the answer kept per type."""
+    kind = type(value)
+    known = _AWAITABLE_TYPES.get(kind)
+    if known is not None:
+        return known
+    answer = isawaitable(value)
+    if kind is not GeneratorType:
+        _AWAITABLE_TYPES[kind] = answer
+    return answer
+
+
+# --- per-request state -------------------------------------------------------------------------
+
+
+class _Errors:
+    """graphql-core's CollectedErrors: an error under an already nulled position is dropped."""
+
+    __slots__ = ("errors", "positions")
+
+    def __init__(self) -> None:
+        self.errors: list[GraphQLError] = []
+        self.positions: set[Path | None] = set()
+
+    def add(self, error: GraphQLError, path: Path | None) -> None:
+        positions = self.positions
+        if positions:
+            p = path
+            while p is not None:
+                if p in positions:
+                    return
+                p = p.prev
+            if None in positions:
+                return
+        positions.add(path)
+        self.errors.append(error)
+
+
+class Run:
+    """One execution of a plan: what graphql-core keeps on its Executor."""
+
+    __slots__ = ("compiled", "root_value", "context", "variables", "errors", "helpers", "background", "recorded")
+
+    def __init__(
+        self, compiled: CompiledOperation, root_value: Any, context: Any, variables: VariableValues, recorded: dict | None = None
+    ) -> None:
+        self.compiled = compiled
+        # When a dict: what each resolver returned (or raised), by response path.
+        self.recorded = recorded
+        self.root_value = root_value
+        self.context = context
+        self.variables = variables
+        self.errors = _Errors()
+        self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self._track)
+        self.background: list[asyncio.Future] = []
+
+    @staticmethod
+    def _gather(values):
+        return gather_with_cancel(*values)
+
+    def _track(self, values) -> None:
+        awaitables = [v for v in values if is_awaitable(v)]
+        if awaitables:
+            self.settle_in_background(awaitables)
+
+    def settle_in_background(self, awaitables: list[Awaitable[Any]]) -> None:
+        # As graphql-core does: abandoned work still runs to its end, its errors observed.
+        self.background.append(asyncio.gather(*awaitables, return_exceptions=True))
+
+    def info(self, fp: FieldPlan, path: Path) -> GraphQLResolveInfo:
+        compiled = self.compiled
+        return GraphQLResolveInfo(
+            fp.field_name,
+            fp.nodes,
+            fp.return_type,
+            fp.parent_type,
+            path,
+            compiled.schema,
+            compiled.fragments,
+            self.root_value,
+            compiled.operation,
+            # strawberry's execution context hands resolvers the plain coerced dict.
+            self.variables.coerced,
+            self.context,
+            is_awaitable,
+            None,
+            self.helpers,
+        )
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+class FieldPlan:
+    """One response key of a selection set: the field, how to resolve it, how to complete it."""
+
+    __slots__ = (
+        "response_name",
+        "field_name",
+        "nodes",
+        "field_def",
+        "return_type",
+        "parent_type",
+        "parent_name",
+        "execute",
+        "complete",
+        "non_null",
+        "null_message",
+    )
+
+    def __init__(self, response_name: str, nodes: list[FieldNode], parent_type: GraphQLObjectType) -> None:
+        self.response_name = response_name
+        self.field_name = nodes[0].name.value
+        self.nodes = nodes
+        self.parent_type = parent_type
+        self.parent_name = parent_type.name
+        self.field_def: GraphQLField | None = None
+        self.return_type = None
+        self.execute: Callable[[Run, Any, Path | None], Any] = None  # type: ignore[assignment]
+        self.complete: Callable[[Run, Any, Path], Any] = None  # type: ignore[assignment]
+        self.non_null = False
+        self.null_message = f"Cannot return null for non-nullable field {parent_type.name}.{self.field_name}."
+
+    def path(self, parent: Path | None) -> Path:
+        return Path(parent, self.response_name, self.parent_name)
+
+    def handle_error(self, run: Run, raw: Exception, return_type, path: Path) -> None:
+        """graphql-core's handle_field_error: located, then re-raised under a non-null type."""
+        error = located_error(raw, self.nodes, path.as_list())
+        if is_non_null_type(return_type):
+            raise error
+        run.errors.add(error, path)
+
+
+class CompiledOperation:
+    """A validated operation, compiled; `execute` is graphql-core's `execute` for it."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None = None) -> None:
+        self.schema = schema
+        self.document = document
+        self.operation, self.fragments = _select_operation(document, operation_name)
+        operation = self.operation
+        if operation.operation == OperationType.SUBSCRIPTION:
+            raise Unsupported("subscriptions")
+        if operation.directives:
+            raise Unsupported("directives on the operation")
+        root_type = schema.get_root_type(operation.operation)
+        if root_type is None:
+            raise Unsupported(f"no {operation.operation.value} root type")
+        self.root_type = root_type
+        self.serial = operation.operation == OperationType.MUTATION
+        # Variables deciding @skip / @include: one set of plans per combination of their values.
+        self.condition_variables = _condition_variables(operation, self.fragments)
+        self._plans: dict[tuple, list[FieldPlan]] = {}
+        try:
+            self._coerce_fast = compile_variables(schema, operation)
+        except Unsupported:
+            self._coerce_fast = None  # graphql-core coerces this operation's variables
+        if not self.condition_variables:
+            self._plans[()] = self._compile_root(())  # compile errors surface now, not per request
+
+    # -- compiling ------------------------------------------------------------------------------
+
+    def _compile_root(self, key: tuple) -> list[FieldPlan]:
+        conditions = dict(zip(self.condition_variables, key))
+        return _Compiler(self, conditions).selection(self.root_type, [self.operation.selection_set])
+
+    def plan_for(self, variables: VariableValues) -> list[FieldPlan]:
+        coerced = variables.coerced
+        key = tuple(coerced.get(name) for name in self.condition_variables)
+        plan = self._plans.get(key)
+        if plan is None:
+            if any(type(v) is not bool for v in key):
+                raise Unsupported("a @skip/@include variable without a boolean value")
+            plan = self._plans[key] = self._compile_root(key)
+        return plan
+
+    # -- running --------------------------------------------------------------------------------
+
+    def coerce_variables(self, raw: dict[str, Any] | None) -> VariableValues | list[GraphQLError]:
+        """graphql-core's get_variable_values; valid input takes the compiled path."""
+        if self._coerce_fast is not None and isinstance(raw or {}, dict):
+            coerced = self._coerce_fast(raw or {})
+            if coerced is not None:
+                return coerced
+        return get_variable_values(self.schema, self.operation.variable_definitions or (), raw or {}, max_errors=50)
+
+    def execute(
+        self, root_value: Any = None, context_value: Any = None, variable_values: dict[str, Any] | None = None
+    ) -> ExecutionResult | Awaitable[ExecutionResult]:
+        variables = self.coerce_variables(variable_values)
+        if isinstance(variables, list):
+            return ExecutionResult(None, variables)
+        return self.execute_coerced(root_value, context_value, variables)
+
+    def execute_coerced(
+        self, root_value: Any, context_value: Any, variables: VariableValues, *, recorded: dict | None = None
+    ) -> ExecutionResult | Awaitable[ExecutionResult]:
+        """Raises Unsupported before running anything if this request needs graphql-core."""
+        plan = self.plan_for(variables)
+        run = Run(self, root_value, context_value, variables, recorded)
+        try:
+            if self.serial:
+                data = _execute_serially(run, plan, root_value)
+            else:
+                data = _execute_fields(run, plan, root_value, None)
+        except GraphQLError as error:
+            run.errors.add(error, None)
+            return ExecutionResult(None, run.errors.errors or None)
+        if is_awaitable(data):
+            return self._await_result(run, data)
+        return ExecutionResult(data, run.errors.errors or None)
+
+    @staticmethod
+    async def _await_result(run: Run, data: Awaitable[dict]) -> ExecutionResult:
+        try:
+            result = await data
+        except GraphQLError as error:
+            run.errors.add(error, None)
+            return ExecutionResult(None, run.errors.errors or None)
+        return ExecutionResult(result, run.errors.errors or None)
+
+
+def _select_operation(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[OperationDefinitionNode, dict[str, FragmentDefinitionNode]]:
+    operation = None
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            if operation_name is None:
+                if operation is not None:
+                    raise Unsupported("several operations without an operation name")
+                operation = definition
+            elif definition.name and definition.name.value == operation_name:
+                operation = definition
+        elif isinstance(definition, FragmentDefinitionNode):
+            if definition.variable_definitions:
+                raise Unsupported("fragment variables")
+            fragments[definition.name.value] = definition
+        else:
+            raise Unsupported(f"definition {definition.kind}")
+    if operation is None:
+        raise Unsupported("no such operation")
+    return operation, fragments
+
+
+def _condition_variables(operation: OperationDefinitionNode, fragments: dict) -> tuple[str, ...]:
+    found: list[str] = []
+
+    def walk(selection_set: SelectionSetNode | None, seen: set[str]) -> None:
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            for directive in selection.directives or ():
+                name = directive.name.value
+                if name not in ("skip", "include"):
+                    raise Unsupported(f"directive @{name}")
+                for argument in directive.arguments or ():
+                    if isinstance(argument.value, VariableNode):
+                        variable = argument.value.name.value
+                        if variable not in found:
+                            found.append(variable)
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    walk(fragments[name].selection_set, seen)
+            else:
+                walk(selection.selection_set, seen)
+
+    walk(operation.selection_set, set())
+    return tuple(found)
+
+
+# --- compiling selection sets ------------------------------------------------------------------
+
+
+class _Compiler:
+    def __init__(self, compiled: CompiledOperation, conditions: dict[str, bool]) -> None:
+        self.compiled = compiled
+        self.schema = compiled.schema
+        self.conditions = conditions
+
+    def _included(self, node) -> bool:
+        for directive in node.directives or ():
+            value_node = directive.arguments[0].value if directive.arguments else None
+            if value_node is None:
+                raise Unsupported("@skip/@include without if")
+            if isinstance(value_node, VariableNode):
+                value = self.conditions[value_node.name.value]
+            else:
+                value = getattr(value_node, "value", None)
+                if type(value) is not bool:
+                    raise Unsupported("@skip/@include with a non-boolean literal")
+            if directive.name.value == "skip" and value:
+                return False
+            if directive.name.value == "include" and not value:
+                return False
+        return True
+
+    def _fragment_applies(self, condition, runtime_type: GraphQLObjectType) -> bool:
+        if condition is None:
+            return True
+        conditional_type = type_from_ast(self.schema, condition)
+        if conditional_type is runtime_type:
+            return True
+        if is_abstract_type(conditional_type):
+            return self.schema.is_sub_type(conditional_type, runtime_type)
+        return False
+
+    def collect(self, runtime_type: GraphQLObjectType, selection_sets: list[SelectionSetNode]) -> dict[str, list[FieldNode]]:
+        """The spec's CollectFields: response name -> field nodes, in order."""
+        grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        fragments = self.compiled.fragments
+
+        def visit(selection_set: SelectionSetNode) -> None:
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    if not self._included(selection):
+                        continue
+                    name = (selection.alias or selection.name).value
+                    grouped.setdefault(name, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    if not self._included(selection) or not self._fragment_applies(selection.type_condition, runtime_type):
+                        continue
+                    visit(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name in visited or not self._included(selection):
+                        continue
+                    fragment = fragments.get(name)
+                    if fragment is None or not self._fragment_applies(fragment.type_condition, runtime_type):
+                        continue
+                    visited.add(name)
+                    visit(fragment.selection_set)
+
+        for selection_set in selection_sets:
+            visit(selection_set)
+        return grouped
+
+    def selection(self, object_type: GraphQLObjectType, selection_sets: list[SelectionSetNode]) -> list[FieldPlan]:
+        plans = []
+        for response_name, nodes in self.collect(object_type, selection_sets).items():
+            field_name = nodes[0].name.value
+            fp = FieldPlan(response_name, nodes, object_type)
+            if field_name == "__typename":
+                fp.execute = _typename_executor(object_type.name)
+                plans.append(fp)
+                continue
+            if field_name.startswith("__"):
+                raise Unsupported("introspection")
+            field_def = object_type.fields.get(field_name)
+            if field_def is None:
+                continue  # graphql-core skips a field the type does not have
+            fp.field_def = field_def
+            fp.return_type = field_def.type
+            fp.non_null = is_non_null_type(field_def.type)
+            sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+            fp.complete = self.completer(field_def.type, fp, sub_sets)
+            fp.execute = _field_executor(fp, field_def, self.compiled.schema)
+            plans.append(fp)
+        return plans
+
+    def completer(self, type_, fp: FieldPlan, sub_sets: list[SelectionSetNode]) -> Callable[[Run, Any, Path], Any]:
+        """completeValue for `type_`, specialised."""
+        if is_non_null_type(type_):
+            return _non_null_completer(self.completer(type_.of_type, fp, sub_sets), fp)
+        if is_list_type(type_):
+            return _list_completer(self.completer(type_.of_type, fp, sub_sets), type_.of_type, fp)
+        if is_leaf_type(type_):
+            return _leaf_completer(type_)
+        if is_abstract_type(type_):
+            raise Unsupported("interfaces and unions")
+        if is_object_type(type_):
+            return _object_completer(type_, fp, self, sub_sets)
+        raise Unsupported(f"type {type_}")  # pragma: no cover
+
+
+def _typename_executor(name: str):
+    def execute(run: Run, source: Any, parent_path: Path | None) -> str:
+        return name
+
+    return execute
+
+
+# --- resolving ---------------------------------------------------------------------------------
+
+
+def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchema):
+    """executeField for one field: resolve, then complete; errors handled as graphql-core does."""
+    resolve = field_def.resolve
+    complete = fp.complete
+    return_type = fp.return_type
+    node = fp.nodes[0]
+    has_args = bool(field_def.args or node.arguments)
+    strawberry_field = field_def.extensions.get(STRAWBERRY_DEFINITION) if field_def.extensions else None
+
+    handle_error = fp.handle_error
+
+    async def complete_awaitable(run: Run, awaitable, path: Path):
+        try:
+            resolved = await awaitable
+            completed = complete(run, resolved, path)
+            if is_awaitable(completed):
+                completed = await completed
+        except Exception as raw:
+            handle_error(run, raw, return_type, path)
+            return None
+        return completed
+
+    async def await_completed(run: Run, completed, path: Path):
+        try:
+            return await completed
+        except Exception as raw:
+            handle_error(run, raw, return_type, path)
+            return None
+
+    def finish(run: Run, result: Any, path: Path):
+        if is_awaitable(result):
+            return complete_awaitable(run, result, path)
+        completed = complete(run, result, path)
+        if is_awaitable(completed):
+            return await_completed(run, completed, path)
+        return completed
+
+    basic = (
+        getattr(resolve, "__name__", "") == "_get_basic_result"  # strawberry's wrapper of a plain attribute
+        and strawberry_field is not None
+        and strawberry_field.is_basic_field
+        and not has_args
+    )
+    if basic:
+        # A strawberry field without a resolver: strawberry's own wrapper is getattr(source, name).
+        attribute = strawberry_field.python_name
+        if is_leaf_type(get_named_type(return_type)) and not is_list_type(get_nullable_type(return_type)):
+            # A scalar or enum: completing it needs no path, so the path is only built for an error.
+            def execute_leaf(run: Run, source: Any, parent_path: Path | None):
+                try:
+                    value = getattr(source, attribute)
+                    if not is_awaitable(value):
+                        return complete(run, value, None)
+                except Exception as raw:
+                    handle_error(run, raw, return_type, Path(parent_path, fp.response_name, fp.parent_name))
+                    return None
+                return complete_awaitable(run, value, Path(parent_path, fp.response_name, fp.parent_name))
+
+            return execute_leaf
+
+        def execute(run: Run, source: Any, parent_path: Path | None):
+            path = Path(parent_path, fp.response_name, fp.parent_name)
+            try:
+                return finish(run, getattr(source, attribute), path)
+            except Exception as raw:
+                handle_error(run, raw, return_type, path)
+                return None
+
+        return execute
+
+    direct = _direct_call(strawberry_field, field_def, schema)
+    if direct is not None:
+        # A strawberry resolver called as strawberry's wrapper would call it (source as self, an
+        # Info, its arguments converted to Python by a compiled converter), without the wrapper.
+        make_info, convert, call = direct
+
+        def execute_resolver(run: Run, source: Any, parent_path: Path | None):
+            path = Path(parent_path, fp.response_name, fp.parent_name)
+            try:
+                info = make_info(run.info(fp, path))
+                kwargs = convert(get_argument_values(field_def, node, run.variables)) if has_args else {}
+                if run.recorded is not None:
+                    return finish(run, _recording(run.recorded, tuple(path.as_list()), call, source, info, kwargs), path)
+                return finish(run, call(source, info, **kwargs), path)
+            except Exception as raw:
+                handle_error(run, raw, return_type, path)
+                return None
+
+        return execute_resolver
+
+    if resolve is None:
+        # graphql-core's default_field_resolver.
+        field_name = fp.field_name
+
+        def resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            value = source.get(field_name) if isinstance(source, Mapping) else getattr(source, field_name, None)
+            if callable(value):
+                return value(info, **args)
+            return value
+
+    def execute(run: Run, source: Any, parent_path: Path | None):  # type: ignore[no-redef]
+        path = Path(parent_path, fp.response_name, fp.parent_name)
+        info = run.info(fp, path)
+        try:
+            args = get_argument_values(field_def, node, run.variables) if has_args else {}
+            if run.recorded is not None:
+                return finish(run, _recording(run.recorded, tuple(path.as_list()), resolve, source, info, args), path)
+            return finish(run, resolve(source, info, **args), path)
+        except Exception as raw:
+            handle_error(run, raw, return_type, path)
+            return None
+
+    return execute
+
+
+def _direct_call(strawberry_field, field_def: GraphQLField, schema: GraphQLSchema):
+    """(make_info, convert, call) for a strawberry resolver that can be called directly, else None.
+
+    Only where strawberry's wrapper would add nothing but what is compiled here: no field
+    extensions, no exception handlers that could turn an error into a result, arguments of types
+    app.executor.arguments converts."""
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    if strawberry_field is None or strawberry_schema is None:
+        return None
+    resolver = strawberry_field.base_resolver
+    if resolver is None or strawberry_field.extensions:
+        return None
+    converter = strawberry_schema.schema_converter
+    if converter._get_field_exception_handlers(strawberry_field):
+        return None
+    try:
+        convert = compile_arguments(strawberry_field, converter.scalar_registry, strawberry_schema.config)
+    except Unsupported:
+        return None
+    info_class = strawberry_schema.config.info_class
+    function = resolver.wrapped_func
+    takes_self = resolver.self_parameter is not None
+    names = {p.name for p in (resolver.info_parameter, resolver.parent_parameter, resolver.root_parameter) if p}
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+    source_names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
+    if len(names) != len([p for p in (resolver.info_parameter, resolver.parent_parameter, resolver.root_parameter) if p]):
+        return None  # one parameter in two roles: leave it to strawberry
+
+    def make_info(raw: GraphQLResolveInfo):
+        return info_class(_raw_info=raw, _field=strawberry_field)
+
+    def call(source: Any, info: Any, **kwargs: Any) -> Any:
+        for name in source_names:
+            kwargs[name] = source
+        if info_name is not None:
+            kwargs[info_name] = info
+        return function(source, **kwargs) if takes_self else function(**kwargs)
+
+    return make_info, convert, call
+
+
+def _recording(recorded: dict, key: tuple, resolve, source, info, args):
+    """Calls a resolver and keeps what it returned or raised (the differential check's replay)."""
+    try:
+        result = resolve(source, info, **args)
+    except Exception as error:
+        recorded[key] = error
+        raise
+    if not is_awaitable(result):
+        recorded[key] = result
+        return result
+
+    async def keep():
+        try:
+            value = await result
+        except Exception as error:
+            recorded[key] = error
+            raise
+        recorded[key] = value
+        return value
+
+    return keep()
+
+
+# --- completing --------------------------------------------------------------------------------
+
+
+def _non_null_completer(inner, fp: FieldPlan):
+    message = fp.null_message
+
+    def complete(run: Run, result: Any, path: Path):
+        if isinstance(result, Exception):
+            raise result
+        completed = inner(run, result, path)
+        if completed is None:
+            raise TypeError(message)
+        return completed
+
+    return complete
+
+
+def _leaf_completer(leaf_type):
+    coerce = leaf_type.coerce_output_value
+
+    def generic(result: Any) -> Any:
+        coerced = coerce(result)
+        if coerced is Undefined or coerced is None:
+            raise TypeError(
+                f"Expected `{inspect(leaf_type)}.coerce_output_value({inspect(result)})`"
+                f" to return non-nullable value, returned: {inspect(coerced)}"
+            )
+        return coerced
+
+    # The built-in scalars' common case without a call; anything else takes the generic path.
+    if leaf_type is GraphQLString:
+
+        def complete(run: Run, result: Any, path: Path):
+            if type(result) is str:
+                return result
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return generic(result)
+
+    elif leaf_type is GraphQLInt:
+
+        def complete(run: Run, result: Any, path: Path):
+            if type(result) is int and _MIN_INT <= result <= _MAX_INT:
+                return result
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return generic(result)
+
+    elif leaf_type is GraphQLBoolean:
+
+        def complete(run: Run, result: Any, path: Path):
+            if type(result) is bool:
+                return result
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return generic(result)
+
+    elif leaf_type is GraphQLFloat:
+
+        def complete(run: Run, result: Any, path: Path):
+            if type(result) is float and math.isfinite(result):
+                return result
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return generic(result)
+
+    elif leaf_type is GraphQLID:
+
+        def complete(run: Run, result: Any, path: Path):
+            if isinstance(result, str):  # strawberry.ID is a str subclass; graphql-core returns it as is
+                return result
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return generic(result)
+
+    elif is_enum_type(leaf_type):
+        # An enum's output for a value never changes: each value is looked up once.
+        names: dict[tuple[type, Any], str] = {}
+
+        def complete(run: Run, result: Any, path: Path):
+            try:
+                return names[type(result), result]  # by type too: "A" and Tag.A are equal, not the same
+            except (KeyError, TypeError):
+                pass
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            coerced = generic(result)
+            if isinstance(result, Enum):
+                names[type(result), result] = coerced
+            return coerced
+
+    else:
+
+        def complete(run: Run, result: Any, path: Path):
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return generic(result)
+
+    return complete
+
+
+def _list_completer(item_complete, item_type, fp: FieldPlan):
+    handle_error = fp.handle_error
+    list_message_prefix = "Expected Iterable, but did not find one for field"
+
+    async def complete_awaitable_item(run: Run, item, item_path: Path):
+        try:
+            resolved = await item
+            completed = item_complete(run, resolved, item_path)
+            if is_awaitable(completed):
+                completed = await completed
+        except Exception as raw:
+            handle_error(run, raw, item_type, item_path)
+            return None
+        return completed
+
+    async def await_item(run: Run, completed, item_path: Path):
+        try:
+            return await completed
+        except Exception as raw:
+            handle_error(run, raw, item_type, item_path)
+            return None
+
+    def complete(run: Run, result: Any, path: Path):
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        if hasattr(result, "__aiter__"):
+            raise Unsupported("an async iterable as a list value")
+        if not is_iterable(result):
+            raise GraphQLError(f"{list_message_prefix} '{fp.parent_name}.{fp.field_name}'.")
+        completed_results: list[Any] = []
+        append = completed_results.append
+        awaitable_indices: list[int] = []
+        iterator = iter(result)
+        index = 0
+        try:
+            for item in iterator:
+                item_path = Path(path, index, None)
+                if is_awaitable(item):
+                    append(complete_awaitable_item(run, item, item_path))
+                    awaitable_indices.append(index)
+                else:
+                    try:
+                        completed = item_complete(run, item, item_path)
+                        if is_awaitable(completed):
+                            append(await_item(run, completed, item_path))
+                            awaitable_indices.append(index)
+                        else:
+                            append(completed)
+                    except Exception as raw:
+                        handle_error(run, raw, item_type, item_path)
+                        append(None)
+                index += 1
+        except Exception:
+            pending = [completed_results[i] for i in awaitable_indices]
+            pending.extend(item for item in iterator if is_awaitable(item))
+            if pending:
+                run.settle_in_background(pending)
+            raise
+        if not awaitable_indices:
+            return completed_results
+        return _gather_list(completed_results, awaitable_indices)
+
+    return complete
+
+
+async def _gather_list(completed_results: list, awaitable_indices: list[int]) -> list:
+    if len(awaitable_indices) == 1:
+        index = awaitable_indices[0]
+        completed_results[index] = await completed_results[index]
+    else:
+        awaited = await gather_with_cancel(*(completed_results[i] for i in awaitable_indices))
+        for index, value in zip(awaitable_indices, awaited):
+            completed_results[index] = value
+    return completed_results
+
+
+def _object_completer(object_type: GraphQLObjectType, fp: FieldPlan, compiler: _Compiler, sub_sets):
+    fields = compiler.selection(object_type, sub_sets)
+    is_type_of = object_type.is_type_of
+
+    if is_type_of is None:
+
+        def complete(run: Run, result: Any, path: Path):
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            return _execute_fields(run, fields, result, path)
+
+        return complete
+
+    def complete(run: Run, result: Any, path: Path):  # type: ignore[no-redef]
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        matches = is_type_of(result, run.info(fp, path))
+        if is_awaitable(matches):
+            return _check_then_execute(run, matches, fields, result, path, object_type, fp)
+        if not matches:
+            raise _invalid_return_type(object_type, result, fp)
+        return _execute_fields(run, fields, result, path)
+
+    return complete
+
+
+async def _check_then_execute(run, matches, fields, result, path, object_type, fp):
+    if not await matches:
+        raise _invalid_return_type(object_type, result, fp)
+    sub = _execute_fields(run, fields, result, path)
+    if is_awaitable(sub):
+        return await sub
+    return sub
+
+
+def _invalid_return_type(object_type, result, fp: FieldPlan) -> GraphQLError:
+    return GraphQLError(f"Expected value of type '{object_type.name}' but got: {inspect(result)}.", fp.nodes)
+
+
+# --- executing selection sets ------------------------------------------------------------------
+
+
+def _execute_fields(run: Run, fields: list[FieldPlan], source: Any, path: Path | None):
+    results: dict[str, Any] = {}
+    awaitable_names: list[str] = []
+    try:
+        for fp in fields:
+            result = fp.execute(run, source, path)
+            results[fp.response_name] = result
+            if type(result) is CoroutineType or (result is not None and is_awaitable(result)):
+                awaitable_names.append(fp.response_name)
+    except Exception:
+        if awaitable_names:
+            run.settle_in_background([results[name] for name in awaitable_names])
+        raise
+    if not awaitable_names:
+        return results
+    return _gather_fields(results, awaitable_names)
+
+
+async def _gather_fields(results: dict, awaitable_names: list[str]) -> dict:
+    if len(awaitable_names) == 1:
+        name = awaitable_names[0]
+        results[name] = await results[name]
+    else:
+        awaited = await gather_with_cancel(*(results[name] for name in awaitable_names))
+        results.update(zip(awaitable_names, awaited))
+    return results
+
+
+def _execute_serially(run: Run, fields: list[FieldPlan], source: Any):
+    """Mutation root fields, one after the other (graphql-core's async_reduce)."""
+    results: dict[str, Any] = {}
+    for position, fp in enumerate(fields):
+        result = fp.execute(run, source, None)
+        if is_awaitable(result):
+            return _continue_serially(run, fields, position, result, results, source)
+        results[fp.response_name] = result
+    return results
+
+
+async def _continue_serially(run, fields, position, pending, results, source):
+    results[fields[position].response_name] = await pending
+    for fp in fields[position + 1 :]:
+        result = fp.execute(run, source, None)
+        if is_awaitable(result):
+            result = await result
+        results[fp.response_name] = result
+    return results

@@ -1,0 +1,104 @@
+"""The bare endpoint bench/reads.py compares with: Starlette + asyncpg, no GraphQL, the same SQL as
+Switchboard's services (the token lookup included), the same JSON answer.
+
+    python -m bench.peers.bare <postgres url> <port>
+POST /graphql {"op": "missingReps" | "missingRepsNoCount" | "auditLog" | "accountStatus"}
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+
+import asyncpg
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import db
+from app.auth import bearer_secret, hash_token
+
+TOKEN = """
+WITH t AS (
+    SELECT tok.id, tok.team_id, tok.user_id, u.role, tok.last_used_at
+    FROM api_token tok LEFT JOIN app_user u ON u.id = tok.user_id
+    WHERE tok.token_hash = $1 AND tok.revoked_at IS NULL
+), touched AS (
+    UPDATE api_token SET last_used_at = now()
+    WHERE id = (SELECT id FROM t)
+      AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+)
+SELECT id, team_id, user_id, role FROM t
+"""
+PAGE = """SELECT id, team_id, name, normalized_name, email, date_found, leads_originally_assigned, status,
+resolution, resolved_user_id, resolved_by_id, resolved_at, reassignment_pending, leads_moved
+FROM missing_rep WHERE team_id = $1 AND status = $2 ORDER BY leads_originally_assigned DESC, id DESC LIMIT $3"""
+COUNT = 'SELECT COUNT(*) FROM "missing_rep" WHERE "team_id"=$1 AND "status"=$2'
+AUDIT = 'SELECT "team_id","created_at","id","action","actor_id","details" FROM "audit_event" WHERE "team_id"=$1 ORDER BY "id" DESC LIMIT $2'
+USERS = 'SELECT "id","name" FROM "app_user" WHERE "team_id"=$1 AND "id" = ANY($2::int[])'
+STATUS = "SELECT id AS team_id, state, paused_at, paused_by_id, pause_reason FROM team WHERE id = $1"
+OPEN_JOB = "SELECT id, state FROM mass_end_job WHERE team_id = $1 AND state IN ('QUEUED', 'RUNNING') ORDER BY id LIMIT 1"
+COUNTS = """SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
+FROM conversation c JOIN lead l ON l.id = c.lead_id WHERE c.team_id = $1 AND c.state = 'ACTIVE'"""
+
+
+def _cursor(*values) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+
+
+def make_app(url: str) -> Starlette:
+    pool: asyncpg.Pool | None = None
+
+    async def graphql(request: Request) -> Response:
+        nonlocal pool
+        if pool is None:
+            pool = await asyncpg.create_pool(**db.credentials_from_url(url), min_size=5, max_size=10)
+        op = orjson.loads(await request.body() or b"{}").get("op", "accountStatus")
+        async with pool.acquire() as conn:
+            caller = await conn.fetchrow(TOKEN, hash_token(bearer_secret(request.headers.get("authorization")) or ""))
+            if caller is None:
+                return Response(orjson.dumps({"errors": [{"message": "unauthenticated"}]}), media_type="application/json")
+            team = caller["team_id"]
+            if op.startswith("missingReps"):
+                rows = await conn.fetch(PAGE, team, "MISSING", 51)
+                page = {
+                    "edges": [
+                        {"cursor": _cursor("LEADS_ORIGINALLY_ASSIGNED", "DESC", r["leads_originally_assigned"], r["id"]),
+                         "node": {"id": str(r["id"]), "name": r["name"], "email": r["email"], "dateFound": r["date_found"],
+                                  "leadsOriginallyAssigned": r["leads_originally_assigned"], "status": r["status"]}}
+                        for r in rows[:50]
+                    ],
+                    "pageInfo": {"hasNextPage": len(rows) > 50, "endCursor": None},
+                }
+                if op == "missingReps":
+                    page["totalCount"] = await conn.fetchval(COUNT, team, "MISSING")
+                data = {"missingReps": page}
+            elif op == "auditLog":
+                rows = await conn.fetch(AUDIT, team, 51)
+                actors = {r["id"]: r for r in await conn.fetch(USERS, team, list({r["actor_id"] for r in rows if r["actor_id"]}))}
+                data = {"auditLog": {
+                    "edges": [
+                        {"cursor": _cursor(r["id"]), "node": {"id": str(r["id"]), "action": r["action"], "details": orjson.loads(r["details"])
+                         if isinstance(r["details"], str) else r["details"], "createdAt": r["created_at"],
+                         "actor": {"id": str(r["actor_id"]), "name": actors[r["actor_id"]]["name"]} if r["actor_id"] in actors else None}}
+                        for r in rows[:50]
+                    ],
+                    "pageInfo": {"hasNextPage": len(rows) > 50},
+                }}
+            else:
+                status = await conn.fetchrow(STATUS, team)
+                job = await conn.fetchrow(OPEN_JOB, team)
+                counts = await conn.fetchrow(COUNTS, team)
+                data = {"accountStatus": {"state": status["state"], "pausedAt": status["paused_at"], "pauseReason": status["pause_reason"],
+                                          "activeMassEndJob": dict(job) if job else None,
+                                          "activeConversationCount": counts["conversations"], "activeMemberCount": counts["members"]}}
+        return Response(orjson.dumps({"data": data}), media_type="application/json")
+
+    return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+
+
+if __name__ == "__main__":
+    uvicorn.run(make_app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")

@@ -1,0 +1,93 @@
+"""Each dashboard operation costs a fixed number of SQL statements, however many rows it shows:
+an N+1 (one query per row) cannot come back unnoticed.
+
+Statements are counted where every one of them passes: Tortoise's asyncpg client (the ORM's
+queries and the services' raw SQL alike), each call still going to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+
+from app import executor
+from app.teams.models import Role
+from tests.support import make_member, make_team
+
+ACCOUNT_STATUS = """
+{ accountStatus { state pausedAt pauseReason pausedBy { id name team { id name } }
+  activeMassEndJob { id state requestedBy { id } } activeConversationCount activeMemberCount } }
+"""
+MISSING_REPS_PAGE = """
+{ missingReps(orderBy: {field: LEADS_ORIGINALLY_ASSIGNED, direction: DESC}) {
+    totalCount
+    edges { cursor node { id name email dateFound leadsOriginallyAssigned status
+      resolvedUser { id name team { name } } suggestedMatches { score user { id name email aliases team { id } } } } }
+    pageInfo { hasNextPage endCursor } } }
+"""
+AUDIT_LOG = """
+{ auditLog(first: 50) { edges { cursor node { id action details createdAt actor { id name role team { id } } } }
+    pageInfo { hasNextPage endCursor } } }
+"""
+
+# Per request, the caller's token included. missingReps: page, count, suggestions, aliases, teams;
+# accountStatus: status, open mass end, paused-by user, counts, team; auditLog: page, actors, teams.
+EXPECTED = {"accountStatus": 6, "missingReps": 6, "auditLog": 4}
+
+COUNTED = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+
+
+@contextlib.contextmanager
+def statements(monkeypatch: pytest.MonkeyPatch):
+    """The SQL statements sent while the block runs, in order."""
+    sent: list[str] = []
+    for cls in (AsyncpgDBClient, TransactionWrapper):
+        for name in COUNTED:
+            if name not in vars(cls):
+                continue
+            original = getattr(cls, name)
+
+            def counting(self, query, *args, _original=original, **kwargs):
+                sent.append(" ".join(str(query).split())[:160])
+                return _original(self, query, *args, **kwargs)
+
+            monkeypatch.setattr(cls, name, counting)
+    try:
+        yield sent
+    finally:
+        monkeypatch.undo()
+
+
+async def _grow(api, team, admin_token: str, rounds: int) -> None:
+    """More rows of everything the dashboards show: reps (with look-alike users), audit events."""
+    for i in range(rounds):
+        await make_member(team.id, f"Stephen Smith{i}", Role.REP)
+        await api.data(
+            "mutation($leads: [LeadInput!]!) { ingestLeads(leads: $leads) { createdCount } }",
+            {"leads": [{"externalId": f"l-{rounds}-{i}", "email": f"l{rounds}-{i}@x.example", "rep": {"name": f"Stephen Smith{i} Jr"}}]},
+            token=team.integration_token,
+        )
+        await api.data('mutation { pauseAccount(confirmation: "CONFIRM", reason: "r") { state } }', token=admin_token)
+        await api.data('mutation { unpauseAccount(confirmation: "CONFIRM") { state } }', token=admin_token)
+
+
+async def test_dashboard_operations_cost_a_fixed_number_of_statements(api, server, monkeypatch):
+    executor.DIFFERENTIAL.enabled = False  # its second run would double the count
+    team = await make_team()
+    admin = team.token(Role.ADMIN)
+    counts: dict[str, list[int]] = {name: [] for name in EXPECTED}
+    seen: dict[str, list[str]] = {}
+    for rounds in (1, 6):
+        await _grow(api, team, admin, rounds)
+        await api.data('mutation { pauseAccount(confirmation: "CONFIRM", reason: "r") { state } }', token=admin)
+        for name, query in (("accountStatus", ACCOUNT_STATUS), ("missingReps", MISSING_REPS_PAGE), ("auditLog", AUDIT_LOG)):
+            with statements(monkeypatch) as sent:
+                data = await api.data(query, token=admin)
+            assert data[name]
+            counts[name].append(len(sent))
+            seen[name] = sent
+        await api.data('mutation { unpauseAccount(confirmation: "CONFIRM") { state } }', token=admin)
+    for name, expected in EXPECTED.items():
+        assert counts[name] == [expected, expected], (name, counts[name], seen[name])
