@@ -189,6 +189,8 @@ async def run_once(url: str, subscribers: int, shared: bool, seconds: float, rat
         for client in client_procs:  # every delivery is in, or FINAL_WAIT_SECONDS passed
             await asyncio.get_running_loop().run_in_executor(None, client.stdout.readline)
         cpu_seconds = _proc_cpu_seconds(proc.pid) - cpu_before
+        if os.environ.get("FANOUT_DEBUG"):
+            print("mutation ms:", [round(m) for m in mutation_ms], flush=True)
         for client in client_procs:
             client.wait(120)
         await asyncio.sleep(7)  # the server gives memory back a few seconds after sockets close

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 SUBPROTOCOLS = (TRANSPORT_WS, LEGACY_WS)  # in order of preference
 TRIM_INTERVAL_SECONDS = 5.0
 TRIM_AFTER_CLOSED = 100
+FREEZE_AFTER_OPENED = 200
 
 
 def _find_malloc_trim():
@@ -61,20 +62,31 @@ class LiveServer:
         self._stopping.clear()
         self.spawn(self.guard.run(self._stopping))
         self.spawn(self._keep_legacy_alive())
-        self.spawn(self._give_back_memory())
+        self.spawn(self._tend_memory())
 
-    async def _give_back_memory(self) -> None:
-        """After many sockets closed, hand the memory they held back to the system: CPython and
-        glibc keep freed blocks for reuse, so without this a burst of dashboards (or slow
-        readers closed) would leave the process at its peak size."""
+    async def _tend_memory(self) -> None:
+        """Keeps thousands of open sockets from costing pauses, and closed ones from costing memory.
+
+        - After many sockets opened, their long-lived objects are frozen out of the collector:
+          otherwise each full collection walks all of them, a pause of hundreds of milliseconds
+          at 5,000 sockets that lands on whatever request is running (bench/fanout.py).
+        - After many closed, everything is thawed and collected once, and the freed memory handed
+          back to the system (CPython and glibc keep freed blocks for reuse)."""
+        frozen_with = len(self.connections)
         while not self._stopping.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), TRIM_INTERVAL_SECONDS)
             if self._closed_since_trim >= TRIM_AFTER_CLOSED:
                 self._closed_since_trim = 0
+                gc.unfreeze()
                 gc.collect()
                 if _malloc_trim is not None:
                     _malloc_trim(0)
+                frozen_with = 0
+            if len(self.connections) - frozen_with >= FREEZE_AFTER_OPENED:
+                gc.collect()
+                gc.freeze()
+                frozen_with = len(self.connections)
 
     async def stop(self) -> None:
         self._stopping.set()
