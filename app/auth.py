@@ -79,6 +79,11 @@ class Caller:
     def is_integration(self) -> bool:
         return self.user_id is None
 
+    @property
+    def visibility(self) -> tuple[int, Role | None]:
+        """What of the caller decides what they may see: callers alike here see the same data."""
+        return (self.team_id, self.role)
+
     def may(self, permission: Permission) -> bool:
         if self.is_integration:
             return permission in INTEGRATION_PERMISSIONS
@@ -125,6 +130,19 @@ async def revoke_token(team_id: int, secret: str) -> None:
     await ApiToken.filter(team_id=team_id, token_hash=hash_token(secret)).update(
         revoked_at=datetime.now().astimezone()
     )
+
+
+async def live_roles(token_ids: list[int]) -> dict[int, Role | None]:
+    """Of these tokens, those still live, with their user's role now (None: an integration's).
+    One statement for all, so open connections can be re-checked every second."""
+    rows = await db.connection().execute_query_dict(
+        """
+        SELECT tok.id, u.role FROM api_token tok LEFT JOIN app_user u ON u.id = tok.user_id
+        WHERE tok.id = ANY($1::int[]) AND tok.revoked_at IS NULL AND (tok.user_id IS NULL OR u.id IS NOT NULL)
+        """,
+        [token_ids],
+    )
+    return {row["id"]: Role(row["role"]) if row["role"] else None for row in rows}
 
 
 async def _caller_for_token_hash(token_hash: str) -> Caller | None:

@@ -3,8 +3,9 @@
 broadcaster's own Redis backend delivers nothing with redis-py 8 (it marks itself ready before
 SUBSCRIBE completes) and never reconnects. Ours pattern-subscribes once to every Switchboard
 channel when it connects, so there is no per-channel subscribe race, and a supervisor
-re-subscribes after Redis goes away. Events published while Redis is unreachable are lost;
-subscribers keep their streams and receive what is published after the reconnect.
+re-subscribes after Redis goes away. Events published while Redis is unreachable are lost, so
+after a reconnect every subscriber of this process receives RESYNC: a stream of state (account
+status, a job's progress) then reads and sends its current state, and no view stays stale.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from redis import asyncio as aioredis
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL_PREFIX = "switchboard:"
+# What a subscriber receives instead of a payload when events may have been lost.
+RESYNC = object()
+# Its form on the backend's queue: never a JSON payload (those are objects).
+_RESYNC_MESSAGE = "resync"
 
 
 def team_channel(team_id: int, topic: str) -> str:
@@ -42,6 +47,7 @@ class SupervisedRedisBackend(BroadcastBackend):
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
         self._task: asyncio.Task[None] | None = None
+        self._channels: set[str] = set()  # those with local subscribers: told to resync
 
     async def connect(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name="redis-broadcast-listener")
@@ -57,10 +63,10 @@ class SupervisedRedisBackend(BroadcastBackend):
         await self._publisher.aclose()
 
     async def subscribe(self, channel: str) -> None:
-        pass  # the pattern subscription already covers every channel
+        self._channels.add(channel)  # the pattern subscription already covers every channel
 
     async def unsubscribe(self, channel: str) -> None:
-        pass
+        self._channels.discard(channel)
 
     async def publish(self, channel: str, message: Any) -> None:
         await self._publisher.publish(channel, message)
@@ -77,6 +83,9 @@ class SupervisedRedisBackend(BroadcastBackend):
                 await pubsub.psubscribe(f"{self._prefix}*")
                 async for message in pubsub.listen():
                     if message["type"] == "psubscribe":
+                        if self._subscribed.is_set():  # a reconnect: events may have been lost
+                            for channel in list(self._channels):
+                                await self._queue.put(Event(channel=channel, message=_RESYNC_MESSAGE))
                         self._subscribed.set()
                         delay = self._retry_delay
                     elif message["type"] == "pmessage":
@@ -130,13 +139,14 @@ class EventBus:
         await self._broadcast.publish(self.prefix + channel, json.dumps(payload, default=str))
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any] | object]]:
+        """The channel's payloads, and RESYNC where events may have been lost."""
         async with self._broadcast.subscribe(self.prefix + channel) as subscriber:
 
-            async def payloads() -> AsyncIterator[dict[str, Any]]:
+            async def payloads() -> AsyncIterator[dict[str, Any] | object]:
                 async for event in subscriber:
                     if event is not None:
-                        yield json.loads(event.message)
+                        yield RESYNC if event.message == _RESYNC_MESSAGE else json.loads(event.message)
 
             yield payloads()
 

@@ -86,6 +86,8 @@ def serve(
         port=port,
         log_level=settings.log_level.lower(),
         log_config=None,
+        ws=settings.ws_implementation,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
 
 

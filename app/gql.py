@@ -45,6 +45,12 @@ def parse_id(value: strawberry.ID | str, what: str, *, lookup: bool = True) -> i
     return number
 
 
+# What a subscription's events are, declared on the field (`metadata=`) and read by the live
+# fan-out (app/live): without either, events, each of which matters and is never dropped.
+STATE_STREAM = {"live_stream": "state"}  # each event is the whole state: a newer one may replace an unsent older one
+SNAPSHOT_STREAM = {"live_stream": "snapshot"}  # state, starting with the state now: late joiners get the latest
+
+
 def loader(info: AppInfo, key: str, load_fn) -> Any:
     """A per-request DataLoader, so a list of N items costs one query per relation, not N."""
     loaders = info.context.loaders

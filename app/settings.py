@@ -83,6 +83,34 @@ class Settings(BaseSettings):
     webhook_endpoint_concurrency: int = Field(
         default=16, ge=1, le=256, description="Requests in flight to one endpoint from one worker."
     )
+    ws_connection_init_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a websocket may take to send connection_init (else closed with 4408)."
+    )
+    ws_send_buffer: int = Field(
+        default=100,
+        ge=2,
+        description="Frames a websocket may have waiting to be sent; a reader further behind is closed (1013).",
+    )
+    ws_auth_check_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between re-checks of open websockets' tokens and roles."
+    )
+    ws_keepalive_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between `ka` messages on the legacy graphql-ws subprotocol."
+    )
+    ws_implementation: str = Field(
+        default="websockets-sansio",
+        description="uvicorn's websocket implementation (websockets-sansio, websockets, wsproto): the "
+        "first keeps the least memory per connection (see docs).",
+    )
+    ws_per_message_deflate: bool = Field(
+        default=False,
+        description="Compress websocket frames (permessage-deflate): fewer bytes on the wire, but about "
+        "n KiB more memory per connection (see docs).",
+    )
+    live_shared_execution: bool = Field(
+        default=True,
+        description="Execute each event once per distinct subscription; off: once per subscriber (the baseline).",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API from another origin: CORS on HTTP, and websockets (JSON list).",

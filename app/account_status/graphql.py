@@ -12,7 +12,7 @@ import strawberry
 from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record
+from app.gql import STATE_STREAM, AppInfo, from_record
 from app.leads import service as leads
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
@@ -88,7 +88,8 @@ class Mutation:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="The caller's team's status after each pause and unpause, and when a mass end starts or ends."
+        description="The caller's team's status after each pause and unpause, and when a mass end starts or ends.",
+        metadata=STATE_STREAM,
     )
     async def account_status_changed(self, info: AppInfo) -> AsyncGenerator[AccountStatusType, None]:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)

@@ -124,10 +124,13 @@ async def _publish(status: AccountStatusRecord) -> None:
 
 
 async def watch_changes(team_id: int) -> AsyncIterator[AccountStatusRecord]:
-    """The team's status after each change from now on."""
+    """The team's status after each change from now on (and again after the event bus lost events)."""
     async with broadcast.bus().subscribe(broadcast.team_channel(team_id, CHANGED_TOPIC)) as payloads:
         async for payload in payloads:
-            yield records.from_payload(AccountStatusRecord, payload)
+            if payload is broadcast.RESYNC:
+                yield await get_status(team_id)
+            else:
+                yield records.from_payload(AccountStatusRecord, payload)
 
 
 async def lock_team_for_lead_creation(conn: BaseDBAsyncClient, team_id: int) -> LeadCreationGate:

@@ -33,8 +33,6 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
@@ -216,8 +214,8 @@ class CompiledOperation:
         self.document = document
         self.operation, self.fragments = _select_operation(document, operation_name)
         operation = self.operation
-        if operation.operation == OperationType.SUBSCRIPTION:
-            raise Unsupported("subscriptions")
+        # A subscription compiles for its events (app/live executes each with the event as root):
+        # its root field resolves to the event itself (below), never through its source resolver.
         if operation.directives:
             raise Unsupported("directives on the operation")
         root_type = schema.get_root_type(operation.operation)
@@ -534,7 +532,10 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
 
         return execute
 
-    direct = _direct_call(strawberry_field, field_def, schema)
+    # A subscription's root field: `resolve` maps the event to the field's value; the strawberry
+    # resolver behind it is the source stream, never called per event.
+    subscription_root = strawberry_field is not None and strawberry_field.is_subscription
+    direct = None if subscription_root else _direct_call(strawberry_field, field_def, schema)
     if direct is not None:
         # A strawberry resolver called as strawberry's wrapper would call it (source as self, an
         # Info, its arguments converted to Python by a compiled converter), without the wrapper.

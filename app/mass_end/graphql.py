@@ -10,7 +10,7 @@ import strawberry
 
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record, parse_id
+from app.gql import SNAPSHOT_STREAM, AppInfo, from_record, parse_id
 from app.mass_end import service
 from app.mass_end.models import MassEndState
 from app.teams.graphql import UserType, load_user
@@ -73,7 +73,8 @@ class Mutation:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="The job now, then after each committed batch; completes after COMPLETED or FAILED."
+        description="The job now, then after each committed batch; completes after COMPLETED or FAILED.",
+        metadata=SNAPSHOT_STREAM,
     )
     async def mass_end_progress(self, info: AppInfo, job_id: strawberry.ID) -> AsyncGenerator[MassEndJobType, None]:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)

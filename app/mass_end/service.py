@@ -130,7 +130,8 @@ async def watch_progress(team_id: int, job_id: int) -> AsyncIterator[MassEndJobR
     """The job now, then after each committed batch, ending with its final state.
 
     Subscribes before reading the snapshot, so no batch committed in between is missed; events
-    older than what was already yielded are skipped.
+    older than what was already yielded are skipped. After the event bus lost events, the job is
+    read and yielded again, whatever it says.
     """
     async with broadcast.bus().subscribe(progress_channel(team_id, job_id)) as payloads:
         events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -145,9 +146,15 @@ async def watch_progress(team_id: int, job_id: int) -> AsyncIterator[MassEndJobR
             yield current
             while not current.finished:
                 try:
-                    latest = records.from_payload(MassEndJobRecord, await asyncio.wait_for(events.get(), PROGRESS_POLL_SECONDS))
+                    payload = await asyncio.wait_for(events.get(), PROGRESS_POLL_SECONDS)
                 except asyncio.TimeoutError:
                     latest = await get_job(team_id, job_id)
+                else:
+                    if payload is broadcast.RESYNC:
+                        current = await get_job(team_id, job_id)
+                        yield current
+                        continue
+                    latest = records.from_payload(MassEndJobRecord, payload)
                 if latest.is_after(current):
                     current = latest
                     yield current

@@ -101,4 +101,5 @@ async def watch_detected(team_id: int) -> AsyncIterator[MissingRepRecord]:
     """Each rep of the team detected from now on, once."""
     async with broadcast.bus().subscribe(broadcast.team_channel(team_id, DETECTED_TOPIC)) as payloads:
         async for payload in payloads:
-            yield records.from_payload(MissingRepRecord, payload)
+            if payload is not broadcast.RESYNC:  # events, not state: nothing to re-send
+                yield records.from_payload(MissingRepRecord, payload)

@@ -15,22 +15,18 @@ introspection only (GraphiQL loads its schema with it).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import ExecutionResult as CoreExecutionResult
-from graphql import GraphQLError, OperationType
-from strawberry.types.execution import ExecutionResult, PreExecutionError
+from graphql import OperationType
 
 from app.auth import Permission, authorize
 from app.errors import AppError, ErrorCode
 from app.pipeline import execution
 from app.pipeline.analysis import OperationPlan
 from app.pipeline.documents import CacheEntry, DocumentCache, query_hash
-from app.pipeline.errors import RequestRefused, format_error, limit_exceeded, mask_error, refused_from
+from app.pipeline.errors import RequestRefused, format_error, limit_exceeded, refused_from
 from app.pipeline.ratelimit import RateLimits
 from app.settings import Settings
 from app.validation import check_text
@@ -269,62 +265,6 @@ class Pipeline:
             body["errors"] = [format_error(e) for e in result.errors]
         body["data"] = result.data
         return body
-
-    async def stream(self, params: Any, context: Any, client: str, root: Any = None) -> AsyncIterator[ExecutionResult]:
-        """Any operation over a websocket: strawberry's protocol handlers send what this yields."""
-        try:
-            await self.admit(context.caller, client)
-            prepared = await self.prepare(GraphQLRequest.from_params(params), context)
-        except RequestRefused as refused:
-            yield PreExecutionError(data=None, errors=_as_graphql_errors(refused.errors))
-            return
-        if prepared.plan.kind is not OperationType.SUBSCRIPTION:
-            try:
-                body = await self.execute(prepared, context, root)
-            except RequestRefused as refused:
-                yield PreExecutionError(data=None, errors=_as_graphql_errors(refused.errors))
-                return
-            yield ExecutionResult(data=body["data"], errors=_as_graphql_errors(body.get("errors")))
-            return
-        source = await execution.subscribe_operation(
-            prepared.entry, prepared.plan.name, prepared.variables, context, root
-        )
-        if isinstance(source, CoreExecutionResult):
-            if source.data is None and source.errors and all(e.path is None for e in source.errors):
-                refused = refused_from(ErrorCode.BAD_USER_INPUT, list(source.errors))
-                yield PreExecutionError(data=None, errors=_as_graphql_errors(refused.errors))
-            else:
-                yield ExecutionResult(data=source.data, errors=[mask_error(e) for e in source.errors or []] or None)
-            return
-        async with contextlib.aclosing(source):
-            try:
-                async for result in source:
-                    yield ExecutionResult(
-                        data=result.data, errors=[mask_error(e) for e in result.errors or []] or None
-                    )
-            except Exception as exc:  # the event stream itself failed: its error ends the subscription
-                field = next(iter(prepared.plan.root_fields), None)
-                error = GraphQLError(str(exc), path=[field] if field else None, original_error=exc)
-                yield ExecutionResult(data=None, errors=[mask_error(error)])
-
-
-def _as_graphql_errors(errors: list[dict[str, Any]] | None) -> list[GraphQLError] | None:
-    """Formatted errors back as GraphQLErrors, which strawberry's websocket handlers format."""
-    if not errors:
-        return None
-    return [_FormattedError(e) for e in errors]
-
-
-class _FormattedError(GraphQLError):
-    """A GraphQLError whose `formatted` is exactly what the HTTP answer would have carried."""
-
-    def __init__(self, formatted: dict[str, Any]) -> None:
-        super().__init__(formatted["message"], extensions=formatted.get("extensions"))
-        self._formatted = formatted
-
-    @property
-    def formatted(self):  # type: ignore[override]
-        return self._formatted
 
 
 def _select_operation(entry: CacheEntry, name: str | None) -> OperationPlan:

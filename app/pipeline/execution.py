@@ -3,9 +3,9 @@ nothing after it resolves.
 
 Everything the pipeline knows about the document is on `entry` (app.pipeline.documents.CacheEntry:
 the AST, each operation's plan, and `entry.extra` for work kept per document). Queries and
-mutations run the operation's compiled plan (app/executor), compiled on first use and kept in
-`entry.extra`; what the compiler does not cover runs on graphql-core over the strawberry schema's
-GraphQLSchema, as subscriptions do.
+mutations, and each event of a subscription (the event as root: app/live), run the operation's
+compiled plan (app/executor), compiled on first use and kept in `entry.extra`; what the compiler
+does not cover runs on graphql-core over the strawberry schema's GraphQLSchema.
 
 `variables` are the raw JSON values (coercion is the executor's job: a value it cannot coerce
 comes back as an error without a path and without data, which the pipeline reports as
@@ -20,7 +20,8 @@ from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLSchema, subscribe
+from graphql import ExecutionResult, GraphQLSchema
+from graphql.execution.execute import create_source_event_stream
 
 from app import executor
 from app.pipeline.documents import CacheEntry
@@ -63,20 +64,18 @@ async def execute_operation(
     )
 
 
-async def subscribe_operation(
-    entry: CacheEntry, operation_name: str | None, variables: dict[str, Any], context: Any, root: Any
-) -> AsyncIterator[ExecutionResult] | ExecutionResult:
-    """A subscription: its stream of results, or one result with the errors that prevented it."""
+async def subscription_source(
+    entry: CacheEntry, operation_name: str | None, variables: dict[str, Any], context: Any
+) -> AsyncIterator[Any] | ExecutionResult:
+    """A subscription's source event stream (the live fan-out executes each event with
+    `execute_operation`, the event as root), or one result with the errors that prevented it."""
     schema = _strawberry_schema()
-    result = subscribe(
-        schema._schema,
-        entry.document,
-        root_value=root,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
-        executor_class=schema.execution_context_class,
+    executor = schema.execution_context_class.build(
+        schema._schema, entry.document, None, context, variables, operation_name
     )
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    if isinstance(executor, list):  # e.g. variables that do not coerce
+        return ExecutionResult(None, errors=executor)
+    source = create_source_event_stream(executor)
+    if inspect.isawaitable(source):
+        source = await source
+    return source

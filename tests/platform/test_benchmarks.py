@@ -33,6 +33,7 @@ def run_benchmark(server_url: str, module: str, *args: str) -> str:
             "missingReps         postgraphile",
         ),
         ("bench.mass_end", ["--conversations", "300", "--batch-size", "100", "--rounds", "1"], "median ratio"),
+        ("bench.fanout", ["--subscribers", "8", "--seconds", "2", "--clients", "2"], "shared / per-subscriber"),
         (
             "bench.missing_reps_page",
             ["--reps", "120", "--users", "40", "--requests", "20", "--warmup", "2"],
