@@ -30,6 +30,8 @@ class Permission(str, Enum):
     MANAGE_TEAM = "MANAGE_TEAM"  # e.g. set the Default Rep
     INGEST_LEADS = "INGEST_LEADS"  # ingest leads, post inbound lead messages
     SEE_USER_CONTACTS = "SEE_USER_CONTACTS"  # users' email, phone and role
+    END_ANY_CONVERSATION = "END_ANY_CONVERSATION"  # a lead's assigned user may end its own lead's
+    MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"  # partner webhook endpoints and their deliveries
 
 
 _EVERY_ROLE = frozenset(Role)
@@ -44,6 +46,8 @@ USER_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_TEAM: frozenset({Role.ADMIN}),
     Permission.INGEST_LEADS: frozenset(),
     Permission.SEE_USER_CONTACTS: _EVERY_ROLE,
+    Permission.END_ANY_CONVERSATION: frozenset({Role.ADMIN, Role.TEAM_LEADER}),
+    Permission.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
 }
 INTEGRATION_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST_LEADS})
 
@@ -57,6 +61,10 @@ VISIBILITY: dict[str, Permission] = {
     "User.email": Permission.SEE_USER_CONTACTS,
     "User.phone": Permission.SEE_USER_CONTACTS,
     "User.role": Permission.SEE_USER_CONTACTS,
+    "WebhookEndpoint": Permission.MANAGE_WEBHOOKS,
+    "WebhookDelivery": Permission.MANAGE_WEBHOOKS,
+    "WebhookDeliveryConnection": Permission.MANAGE_WEBHOOKS,
+    "CreatedWebhookEndpoint": Permission.MANAGE_WEBHOOKS,
 }
 
 

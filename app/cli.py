@@ -60,6 +60,9 @@ def serve(
     from app.main import create_app
 
     settings = get_settings()
+    if demo and "webhook_allow_private_targets" not in settings.model_fields_set:
+        # The demo's webhook receiver is typically a local http server on this machine.
+        settings = settings.model_copy(update={"webhook_allow_private_targets": True})
     url = _database_url()
     host, port = host or settings.host, port or settings.port
     address = f"http://{host}:{port}"

@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "app.missing_reps.models",
     "app.mass_end.models",
     "app.audit.models",
+    "app.webhooks.models",
 ]
 # Serialises `migrate` across processes (several API replicas starting at once).
 _MIGRATION_LOCK_KEY = 0x5B_0001

@@ -110,6 +110,28 @@ def periodic(every_seconds: float) -> Callable[[Callable[[], Awaitable[Any]]], C
 _periodic: list[tuple[float, Callable[[], Awaitable[Any]]]] = []
 
 
+Service = Callable[[str, Settings, asyncio.Event], Awaitable[None]]
+_services: list[Service] = []
+
+
+def service(fn: Service) -> Service:
+    """Runs `fn(database_url, settings, stopping)` in every worker, beside the queue, until the
+    worker stops (restarted if it fails): for work that schedules itself, such as the webhook
+    dispatcher, whose slow receivers must never hold the queue's job slots."""
+    _services.append(fn)
+    return fn
+
+
+async def _run_service(fn: Service, database_url: str, settings: Settings, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        try:
+            await fn(database_url, settings, stopping)
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly away: start it again
+            log.exception("%s stopped unexpectedly; restarting in %.0fs", fn.__qualname__, _RESTART_DELAY)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stopping.wait(), _RESTART_DELAY)
+
+
 async def _run_periodically(every_seconds: float, fn: Callable[[], Awaitable[Any]], stopping: asyncio.Event) -> None:
     while not stopping.is_set():
         try:
@@ -167,6 +189,10 @@ class Worker:
         sweeps = [
             asyncio.create_task(_run_periodically(every, fn, self.stopping), name=fn.__qualname__)
             for every, fn in _periodic
+        ]
+        sweeps += [
+            asyncio.create_task(_run_service(fn, self.database_url, self.settings, self.stopping), name=fn.__qualname__)
+            for fn in _services
         ]
         try:
             while not self.stopping.is_set():

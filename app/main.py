@@ -77,5 +77,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
+    app.state.settings = settings  # for resolvers that need a setting (e.g. which webhook targets are allowed)
     app.state.live = live
     return app

@@ -9,13 +9,22 @@ from app.leads import graphql as leads
 from app.mass_end import graphql as mass_end
 from app.missing_reps import graphql as missing_reps
 from app.teams import graphql as teams
+from app.webhooks import graphql as webhooks
 
 Query = merge_types(
-    "Query", (teams.Query, account_status.Query, audit.Query, missing_reps.Query, mass_end.Query)
+    "Query",
+    (teams.Query, account_status.Query, audit.Query, missing_reps.Query, mass_end.Query, webhooks.Query),
 )
 Mutation = merge_types(
     "Mutation",
-    (teams.Mutation, leads.Mutation, account_status.Mutation, missing_reps.Mutation, mass_end.Mutation),
+    (
+        teams.Mutation,
+        leads.Mutation,
+        account_status.Mutation,
+        missing_reps.Mutation,
+        mass_end.Mutation,
+        webhooks.Mutation,
+    ),
 )
 Subscription = merge_types(
     "Subscription", (account_status.Subscription, missing_reps.Subscription, mass_end.Subscription)

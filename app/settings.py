@@ -60,6 +60,29 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between a worker's checks for stale jobs (new jobs wake it at once).",
     )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Development only: webhook URLs may use http:// and point at private, loopback or "
+        "link-local addresses (on in `serve --demo`).",
+    )
+    webhook_secret_keys: str | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys encrypting webhook secrets at rest; the first encrypts, "
+        "all decrypt (rotation). Unset: a key kept in DATA_DIR (embedded database only).",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Per delivery attempt.")
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, le=20, description="Attempts per delivery before it is FAILED for good."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="First retry delay; each next one is 4 times longer (capped at 10 hours)."
+    )
+    webhook_disable_after_seconds: float = Field(
+        default=86_400.0, gt=0, description="An endpoint failing (no success) for this long is disabled."
+    )
+    webhook_endpoint_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Requests in flight to one endpoint from one worker."
+    )
     ws_connection_init_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a websocket may take to send connection_init (else closed with 4408)."
     )

@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 import uvicorn
+from cryptography.fernet import Fernet
 from tortoise import Tortoise
 
 from app import db, executor
@@ -67,18 +68,33 @@ def mailbox():
 FAST_JOBS = dict(job_heartbeat_timeout=5, job_poll_interval=0.5, mass_end_retry_seconds=0.2, mass_end_batch_size=3)
 
 
+# Webhook receivers in the tests listen on loopback over http; retries are quick.
+FAST_WEBHOOKS = dict(
+    webhook_allow_private_targets=True,
+    webhook_secret_keys=Fernet.generate_key().decode(),
+    webhook_retry_base_seconds=0.2,
+    webhook_max_attempts=3,
+)
+
+
 @pytest.fixture(scope="session")
-def server_app(database_url: str, mailbox: Mailbox):
-    """The app under test (its pipeline is `server_app.state.pipeline`)."""
-    settings = Settings(
+def server_settings(mailbox: Mailbox) -> Settings:
+    """The test server's settings (the API and its worker share this object)."""
+    return Settings(
         broadcast_url="memory://",
         smtp_host=mailbox.host,
         smtp_port=mailbox.port,
         # Every test calls from 127.0.0.1: the anonymous budget is per address.
         rate_limit_anonymous="1000000/minute",
         **FAST_JOBS,
+        **FAST_WEBHOOKS,
     )
-    return create_app(settings, database_url=database_url)  # prefix from env
+
+
+@pytest.fixture(scope="session")
+def server_app(database_url: str, server_settings: Settings):
+    """The app under test (its pipeline is `server_app.state.pipeline`)."""
+    return create_app(server_settings, database_url=database_url)  # prefix from env
 
 
 @pytest.fixture(scope="session")

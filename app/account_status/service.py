@@ -27,6 +27,9 @@ from app.audit import service as audit
 from app.errors import AppError, ErrorCode, not_found
 from app.validation import clean_text
 from app.account_status.models import AccountState
+from app.webhooks import payloads
+from app.webhooks import service as webhooks
+from app.webhooks.models import EventType
 
 CHANGED_TOPIC = "account_status_changed"
 MAX_REASON = 500
@@ -105,6 +108,8 @@ async def _change_state(
         changed = _status(rows[0])
         action = "ACCOUNT_PAUSED" if target == AccountState.PAUSED else "ACCOUNT_UNPAUSED"
         await audit.record(team_id, actor_id, action, audit_details, connection=conn)
+        event = EventType.ACCOUNT_PAUSED if target == AccountState.PAUSED else EventType.ACCOUNT_UNPAUSED
+        await webhooks.emit(conn, team_id, event, [payloads.account_status(changed, actor_id)])
     await _publish(changed)
     return changed
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -130,7 +131,7 @@ class ConversationType:
     state: ConversationStateEnum
     end_reason: EndReasonEnum | None
     ended_at: datetime | None
-    assistant_may_reply: bool = strawberry.field(description="False once mass end has ended it: never again.")
+    assistant_may_reply: bool = strawberry.field(description="False once a mass end or endConversation ended it: never again.")
     created_at: datetime
 
     @classmethod
@@ -160,12 +161,20 @@ class ReceiveLeadMessageResult:
     notification: OwnerNotificationEnum
     team_id: strawberry.Private[int]
     notified_user_id: strawberry.Private[int | None]
+    notified_user_ids: strawberry.Private[tuple[int, ...]] = ()
 
-    @strawberry.field(description="The user emailed to reach out to the lead directly, if any.")
+    @strawberry.field(description="The (first) user emailed to reach out to the lead directly, if any.")
     async def notified_user(self, info: AppInfo) -> UserType | None:
         if self.notified_user_id is None:
             return None
         return await load_user(info, self.team_id, self.notified_user_id)
+
+    @strawberry.field(
+        description="Everyone emailed: the lead's owner; if the owner has no email, the Default Rep; failing that, the Admins."
+    )
+    async def notified_users(self, info: AppInfo) -> list[UserType]:
+        users = await asyncio.gather(*(load_user(info, self.team_id, user_id) for user_id in self.notified_user_ids))
+        return [user for user in users if user is not None]
 
 
 @strawberry.type
@@ -186,7 +195,17 @@ class Mutation:
             notification=outcome.notification,
             team_id=caller.team_id,
             notified_user_id=outcome.notified_user_id,
+            notified_user_ids=outcome.notified_user_ids,
         )
+
+    @strawberry.mutation(
+        description="Admins, Team Leaders and the lead's assigned user: end the lead's active conversation "
+        "(reason ENDED_BY_USER); the assistant never answers it again. A NEW_LEAD becomes UNQUALIFIED."
+    )
+    async def end_conversation(self, info: AppInfo, lead_id: strawberry.ID) -> ConversationType:
+        caller = info.context.require(Permission.VIEW_SELF)  # a user; whether this one may is the lead's rule
+        conversation = await service.end_conversation(caller.team_id, parse_id(lead_id, "Lead"), caller)
+        return ConversationType.from_record(conversation)
 
     @strawberry.mutation(description="Integrations only: create or update up to 1,000 leads by external id.")
     async def ingest_leads(self, info: AppInfo, leads: list[LeadInput]) -> IngestLeadsResult:

@@ -13,6 +13,9 @@ from app.errors import AppError, ErrorCode, bad_input
 from app.missing_reps import service as missing_reps
 from app.teams.rep_matching import RepRef, match_reps
 from app.validation import MAX_NAME, clean_email, clean_phone, clean_text, normalize_name
+from app.webhooks import payloads
+from app.webhooks import service as webhooks
+from app.webhooks.models import EventType
 
 MAX_BATCH = 1000
 MAX_EXTERNAL_ID = 200
@@ -89,7 +92,8 @@ ON CONFLICT (team_id, external_id) DO UPDATE SET
     rep_name = EXCLUDED.rep_name, rep_email = EXCLUDED.rep_email,
     rep_external_id = EXCLUDED.rep_external_id, assigned_user_id = EXCLUDED.assigned_user_id,
     missing_rep_id = COALESCE(EXCLUDED.missing_rep_id, lead.missing_rep_id), updated_at = now()
-RETURNING id, external_id, (xmax = 0) AS inserted, missing_rep_id
+RETURNING id, external_id, (xmax = 0) AS inserted, missing_rep_id, name, email, phone, status, rep_name,
+          rep_email, rep_external_id, assigned_user_id, created_at
 """
 
 _START_CONVERSATIONS = """
@@ -159,6 +163,14 @@ async def ingest_leads(team_id: int, leads: list[LeadData]) -> list[IngestOutcom
                 conn, Counter(r["missing_rep_id"] for r in written if r["inserted"] and r["missing_rep_id"])
             )
             new_rep_ids = [d.id for d in detected.values() if d.inserted]
+            await webhooks.emit(conn, team_id, EventType.LEAD_CREATED, [payloads.lead_created(r) for r in written if r["inserted"]])
+            reps = {rep.normalized_name: rep for rep in unmatched}
+            await webhooks.emit(
+                conn,
+                team_id,
+                EventType.MISSING_REP_DETECTED,
+                [payloads.missing_rep_detected(d.id, reps[n].name, reps[n].email) for n, d in detected.items() if d.inserted],
+            )
             for c in valid:
                 row = by_external[c.data.external_id]
                 outcomes[c.index] = IngestOutcome(

@@ -47,6 +47,8 @@ class InboundOutcome:
     reply: MessageRecord | None
     notification: OwnerNotification
     notified_user_id: int | None
+    # Everyone emailed: the owner; or, if the owner has no email, the Default Rep; or the Admins.
+    notified_user_ids: tuple[int, ...] = ()
 
 
 # The lead's latest conversation, locked: a mass-end batch ending it waits for this message
@@ -89,19 +91,20 @@ async def receive_lead_message(team_id: int, lead_id: int, body: str) -> Inbound
         conversation = _conversation(rows[0])
         message = await _add_message(conn, conversation.id, MessageDirection.INBOUND, text)
         reply = None
-        notification, notified_user_id = OwnerNotification.NOT_NEEDED, None
+        notification, notified = OwnerNotification.NOT_NEEDED, []
         if conversation.state == ConversationState.ACTIVE and conversation.assistant_may_reply:
             answer = await RESPONDER.reply(lead_name=lead.name, inbound=text)
             reply = await _add_message(conn, conversation.id, MessageDirection.OUTBOUND, answer)
         elif conversation.end_reason == EndReason.MASS_END:
-            notification, notified_user_id = await notify_owner(conn, team_id, lead, text)
+            notification, notified = await notify_owner(conn, team_id, lead, text)
     return InboundOutcome(
         lead=lead,
         conversation=conversation,
         message=message,
         reply=reply,
         notification=notification,
-        notified_user_id=notified_user_id,
+        notified_user_id=notified[0] if notified else None,
+        notified_user_ids=tuple(notified),
     )
 
 

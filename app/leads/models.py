@@ -20,6 +20,7 @@ class ConversationState(str, Enum):
 class EndReason(str, Enum):
     MASS_END = "MASS_END"
     COMPLETED = "COMPLETED"
+    ENDED_BY_USER = "ENDED_BY_USER"  # endConversation
 
 
 class MessageDirection(str, Enum):

@@ -1,9 +1,10 @@
 """Leads: ingestion from integrations, reading leads, and inbound messages.
 
-Each concern has its module (ingestion, reading, messages, owner_notice); this module is what
+Each concern has its module (ingestion, reading, messages, owner_notice, ending); this module is what
 the rest of the app calls.
 """
 
+from app.leads.ending import end_conversation
 from app.leads.ingestion import MAX_BATCH, IngestOutcome, LeadData, ingest_leads
 from app.leads.messages import (
     ConversationRecord,
@@ -31,6 +32,7 @@ __all__ = [
     "MessageRecord",
     "OwnerNotification",
     "activity_counts",
+    "end_conversation",
     "get_lead",
     "ingest_leads",
     "leads_by_ids",

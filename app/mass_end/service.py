@@ -22,13 +22,17 @@ from typing import Any
 import asyncpg
 from tortoise.transactions import in_transaction
 
-from app import broadcast, db, jobs, records
+from app import broadcast, db, jobs, notifications, records
 from app.account_status import service as account_status
 from app.audit import service as audit
 from app.errors import not_found
 from app.mass_end import sql
 from app.mass_end.models import MassEndState
 from app.settings import Settings
+from app.teams import service as teams
+from app.webhooks import payloads
+from app.webhooks import service as webhooks
+from app.webhooks.models import EventType
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +212,7 @@ async def _run_locked(conn: asyncpg.Connection, job_id: int, settings: Settings,
         return  # finished while we waited for the lock
     job = MassEndJobRecord.from_row(row)
     if job.runs > settings.mass_end_max_runs:
-        await _fail(conn, job, f"The mass end was started {settings.mass_end_max_runs} times without finishing.")
+        await _fail(job, f"The mass end was started {settings.mass_end_max_runs} times without finishing.")
         return
     try:
         await _end_in_batches(conn, job, settings.mass_end_batch_size, stopping)
@@ -219,7 +223,7 @@ async def _run_locked(conn: asyncpg.Connection, job_id: int, settings: Settings,
     except Exception as exc:  # noqa: BLE001 - bounded by runs: retry, or fail for good
         log.exception("mass end %s failed in run %s", job.id, job.runs)
         if job.runs >= settings.mass_end_max_runs:
-            await _fail(conn, job, f"The mass end failed {job.runs} times; the last error was {type(exc).__name__}.")
+            await _fail(job, f"The mass end failed {job.runs} times; the last error was {type(exc).__name__}.")
             return
         raise jobs.retry_later(settings.mass_end_retry_seconds, f"run {job.runs} failed: {exc!r}") from exc
 
@@ -241,19 +245,52 @@ async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch
             # One more pass from the start: a conversation whose insert committed after this
             # pass went by its (lower) id is still ended.
             after_id, swept = 0, True
-    row = await sql.job_row(conn, sql.COMPLETE, job.id)
+    row = await _finish(job.team_id, sql.COMPLETE, job.id)
     if row is not None:
         await _publish(MassEndJobRecord.from_row(row))
         await account_status.announce(job.team_id)
         log.info("mass end %s of team %s completed: %s conversations", job.id, job.team_id, row["processed"])
 
 
-async def _fail(conn: asyncpg.Connection, job: MassEndJobRecord, reason: str) -> None:
-    row = await sql.job_row(conn, sql.FAIL, job.id, reason)
+async def _fail(job: MassEndJobRecord, reason: str) -> None:
+    row = await _finish(job.team_id, sql.FAIL, job.id, reason)
     if row is not None:
         log.error("mass end %s of team %s failed: %s", job.id, job.team_id, reason)
         await _publish(MassEndJobRecord.from_row(row))
         await account_status.announce(job.team_id)
+
+
+async def _finish(team_id: int, statement: str, *params: Any) -> dict[str, Any] | None:
+    """COMPLETE or FAIL the job; in the same transaction, the team's Admins are emailed (once per
+    job: only the statement that finishes it returns a row) and a completion is announced to
+    partners as one mass_end.completed summary (the conversations it ended send no events)."""
+    async with in_transaction() as conn:
+        # Users are read first: tables are then locked in the order the test harness's TRUNCATE
+        # takes them, so a job finishing during a test's teardown cannot deadlock with it.
+        admins = await teams.admins(team_id, connection=conn)
+        rows = await conn.execute_query_dict(statement, list(params))
+        if not rows:
+            return None
+        job = MassEndJobRecord.from_row(rows[0])
+        if job.state == MassEndState.COMPLETED:
+            await webhooks.emit(conn, job.team_id, EventType.MASS_END_COMPLETED, [payloads.mass_end_completed(job)])
+        for admin in admins:
+            await notifications.queue_email(conn, finished_email(admin, job))
+    return rows[0]
+
+
+def finished_email(admin: teams.UserRecord, job: MassEndJobRecord) -> notifications.Email:
+    if job.state == MassEndState.COMPLETED:
+        subject = f"Mass end completed: {job.processed} conversations ended"
+        what = f"The mass end of your team's conversations completed: {job.processed} conversations were ended."
+    else:
+        subject = "Mass end failed"
+        what = (
+            f"The mass end of your team's conversations failed after ending {job.processed} of them: {job.error}\n"
+            "The conversations it did not reach are still active; you can start a mass end again."
+        )
+    body = f"Hi {admin.name},\n\n{what}\n\nRequested at {job.created_at:%Y-%m-%d %H:%M} UTC (job {job.id}).\n\n-- Switchboard\n"
+    return notifications.Email(to=admin.email, subject=subject, body=body)
 
 
 async def _publish(job: MassEndJobRecord) -> None:

@@ -45,8 +45,8 @@ async def create_team(name: str) -> TeamRecord:
     return _team(team)
 
 
-async def get_team(team_id: int) -> TeamRecord:
-    team = await Team.get_or_none(id=team_id)
+async def get_team(team_id: int, *, connection=None) -> TeamRecord:
+    team = await Team.get_or_none(id=team_id, using_db=connection)
     if team is None:
         raise not_found("Team")
     return _team(team)
@@ -231,3 +231,9 @@ async def similar_users(
         )
         found[row["key"]].append((record, row["normalized_name"]))
     return found
+
+
+async def admins(team_id: int, *, connection=None) -> list[UserRecord]:
+    """The team's Admins with an email address, by id: whom to tell when nobody else can be."""
+    users = await User.filter(team_id=team_id, role=Role.ADMIN, email__isnull=False).order_by("id").using_db(connection)
+    return [_user(u) for u in users]

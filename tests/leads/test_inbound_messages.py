@@ -13,9 +13,9 @@ from app.leads.models import Conversation, ConversationState, EndReason, Lead, M
 from app.notifications import Email, send_email
 from app.settings import Settings
 from app.teams import service as teams
-from app.teams.models import Role
+from app.teams.models import Role, User
 from tests.mass_end.support import end_all, queued_jobs_by_task, wait_until_finished
-from tests.support import ingest, lead_input, make_team
+from tests.support import ingest, lead_input, make_member, make_team
 
 RECEIVE = """
 mutation($lead: ID!, $body: String!) {
@@ -27,6 +27,7 @@ mutation($lead: ID!, $body: String!) {
     reply { direction body }
     notification
     notifiedUser { id name }
+    notifiedUsers { id }
   }
 }
 """
@@ -102,7 +103,8 @@ async def test_at_most_one_email_per_lead_per_hour_even_under_concurrent_message
     await _mass_end(api, team)
     results = await asyncio.gather(*(_receive(api, team, lead_id, f"message {n}") for n in range(6)))
     assert sorted(r["notification"] for r in results) == ["ALREADY_NOTIFIED"] * 5 + ["EMAIL_QUEUED"]
-    assert await queued_jobs_by_task() == {"mass_end": 1, "send_email": 1}
+    # One email to the owner; the other tells the Admin that the mass end completed.
+    assert await queued_jobs_by_task() == {"mass_end": 1, "send_email": 2}
     assert len(await _directions(lead_id)) == 6
     await mailbox.wait_for(team.member(Role.REP).email)
 
@@ -133,13 +135,48 @@ async def test_a_send_the_smtp_server_refuses_is_retried(api, team, mailbox):
     assert mailbox.refused == refused_before + 1
 
 
-async def test_with_no_emailable_user_nobody_is_notified(api, team):
+async def test_an_owner_without_email_leaves_the_default_rep_to_be_emailed(api, team, mailbox):
+    """Add as User allows a phone only: when such an owner's lead writes again after a mass end,
+    the team's Default Rep is emailed instead, and told why."""
+    phone_only = await teams.create_user(team.id, name="Phone Only Rep", role=Role.REP, phone="+14155550123")
+    lead_id = await _lead(api, team, rep_name=phone_only.name)
+    await _mass_end(api, team)
+    result = await _receive(api, team, lead_id, "hi, still there?")
+    default_rep = team.default_rep
+    assert (result["notification"], result["assistantReplied"]) == ("EMAIL_QUEUED", False)
+    assert result["notifiedUser"]["id"] == str(default_rep.id)
+    assert [u["id"] for u in result["notifiedUsers"]] == [str(default_rep.id)]
+    (email,) = await mailbox.wait_for(default_rep.email)
+    assert "Phone Only Rep, who owns this lead, has no email address" in email.get_content()
+    assert "hi, still there?" in email.get_content()
+
+
+async def test_with_no_default_rep_to_email_the_admins_are_emailed(api, mailbox):
+    team = await make_team(default_rep=False)
+    second_admin = await make_member(team.id, "Second Admin", Role.ADMIN)
+    phone_only = await teams.create_user(team.id, name="Phone Only Rep", role=Role.REP, phone="+14155550123")
+    lead_id = await _lead(api, team, rep_name=phone_only.name)
+    await _mass_end(api, team)
+    result = await _receive(api, team, lead_id, "hello?")
+    admins = [team.member(Role.ADMIN), second_admin]
+    assert result["notification"] == "EMAIL_QUEUED"
+    assert sorted(u["id"] for u in result["notifiedUsers"]) == sorted(str(a.id) for a in admins)
+    for admin in admins:
+        emails = await mailbox.wait_for(admin.email, count=2)  # the mass end's completion, then this
+        assert any("hello?" in e.get_content() for e in emails)
+
+
+async def test_with_nobody_to_email_the_message_is_kept_and_no_email_queued(api):
+    team = await make_team(default_rep=False)
+    await teams.create_user(team.id, name="Admin Phone", role=Role.ADMIN, phone="+14155550100")
+    await User.filter(id=team.member(Role.ADMIN).id).update(email=None)
     phone_only = await teams.create_user(team.id, name="Phone Only Rep", role=Role.REP, phone="+14155550123")
     lead_id = await _lead(api, team, rep_name=phone_only.name)
     await _mass_end(api, team)
     result = await _receive(api, team, lead_id, "hi")
-    assert (result["notification"], result["notifiedUser"], result["assistantReplied"]) == ("NO_RECIPIENT", None, False)
+    assert (result["notification"], result["notifiedUser"], result["notifiedUsers"]) == ("NO_RECIPIENT", None, [])
     assert "send_email" not in await queued_jobs_by_task()
+    assert await _directions(lead_id) == [MessageDirection.INBOUND]
 
 
 async def test_a_conversation_ended_otherwise_gets_no_answer_and_no_email(api, team):

@@ -145,13 +145,13 @@ async def test_a_team_without_active_conversations_completes_with_zero(api, team
     assert (done["state"], done["processed"], done["total"]) == ("COMPLETED", 0, 0)
 
 
-async def test_it_fires_no_webhook_and_queues_no_per_conversation_work(api, team):
-    """The only background work a mass end ever queues is its own single job: no partner webhook,
-    no job per conversation (Switchboard delivers webhooks through jobs, or not at all)."""
+async def test_it_queues_no_per_conversation_work(api, team):
+    """The only background work a mass end queues is its own single job and one email per Admin
+    when it finishes: nothing per conversation (its webhooks: tests/webhooks)."""
     await ingest_many(api, team, 20)
     job = await end_all(api, team.token(Role.ADMIN))
     await wait_until_finished(api, team.token(Role.ADMIN), job["id"])
-    assert await queued_jobs_by_task() == {"mass_end": 1}
+    assert await queued_jobs_by_task() == {"mass_end": 1, "send_email": 1}
 
 
 async def test_a_job_whose_team_lock_is_held_elsewhere_waits_and_then_ends_each_once(api, team, database_url):

@@ -78,6 +78,35 @@ OPERATIONS: dict[str, Op] = {
     ),
     "ignoreMissingRep": Op(P.MANAGE_MISSING_REPS, "mutation($id: ID!) { ignoreMissingRep(id: $id) { id } }", lambda i: {"id": i["rep"]}, True),
     "restoreMissingRep": Op(P.MANAGE_MISSING_REPS, "mutation($id: ID!) { restoreMissingRep(id: $id) { id } }", lambda i: {"id": i["rep"]}, True),
+    # (the world's lead is not assigned to any role's member: only the table decides)
+    "endConversation": Op(
+        P.END_ANY_CONVERSATION, "mutation($id: ID!) { endConversation(leadId: $id) { id } }", lambda i: {"id": i["lead"]}, True
+    ),
+    "webhookEndpoints": Op(P.MANAGE_WEBHOOKS, "{ webhookEndpoints { url } }"),
+    "webhookEndpoint": Op(
+        P.MANAGE_WEBHOOKS,
+        "query($id: ID!) { webhookEndpoint(id: $id) { id deliveries { edges { node { id } } } } }",
+        lambda i: {"id": i["endpoint"]},
+        True,
+    ),
+    "createWebhookEndpoint": Op(
+        P.MANAGE_WEBHOOKS,
+        "mutation { createWebhookEndpoint(url: \"https://93.184.215.14/matrix\", events: [LEAD_CREATED]) { endpoint { url } } }",
+    ),
+    "updateWebhookEndpoint": Op(
+        P.MANAGE_WEBHOOKS,
+        "mutation($id: ID!) { updateWebhookEndpoint(id: $id, description: \"matrix\") { id } }",
+        lambda i: {"id": i["endpoint"]},
+        True,
+    ),
+    "rotateWebhookSecret": Op(
+        P.MANAGE_WEBHOOKS, "mutation($id: ID!) { rotateWebhookSecret(id: $id) { endpoint { id } } }", lambda i: {"id": i["endpoint"]}, True
+    ),
+    "sendTestWebhook": Op(P.MANAGE_WEBHOOKS, "mutation($id: ID!) { sendTestWebhook(id: $id) { state } }", lambda i: {"id": i["endpoint"]}, True),
+    "redeliverWebhook": Op(
+        P.MANAGE_WEBHOOKS, "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { state } }", lambda i: {"id": i["delivery"]}, True
+    ),
+    "deleteWebhookEndpoint": Op(P.MANAGE_WEBHOOKS, "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }", lambda i: {"id": i["endpoint"]}, True),
     # subscriptions
     "accountStatusChanged": Op(P.READ_ACCOUNT_STATUS, "subscription { accountStatusChanged { state } }"),
     "massEndProgress": Op(
@@ -124,7 +153,24 @@ async def world(api, server):
     await auth.revoke_token(team.id, revoked)
     tokens = {r.value: team.token(r) for r in Role}
     tokens |= {"INTEGRATION": team.integration_token, "OTHER_TEAM_ADMIN": other.token(Role.ADMIN), "REVOKED": revoked, "NONE": None}
-    ids = {"rep": rep_id, "lead": lead["id"], "job": job["endAllConversations"]["id"], "user": str(team.member(Role.REP).id)}
+    # An endpoint on a closed loopback port (refused at once) with one delivery of a test event.
+    endpoint = (
+        await api.data(
+            "mutation { createWebhookEndpoint(url: \"http://127.0.0.1:9/matrix\", events: [LEAD_CREATED]) { endpoint { id } } }",
+            token=team.token(Role.ADMIN),
+        )
+    )["createWebhookEndpoint"]["endpoint"]["id"]
+    delivery = (
+        await api.data("mutation($id: ID!) { sendTestWebhook(id: $id) { id } }", {"id": endpoint}, token=team.token(Role.ADMIN))
+    )["sendTestWebhook"]["id"]
+    ids = {
+        "rep": rep_id,
+        "lead": lead["id"],
+        "job": job["endAllConversations"]["id"],
+        "user": str(team.member(Role.REP).id),
+        "endpoint": endpoint,
+        "delivery": delivery,
+    }
     return team, tokens, ids
 
 

@@ -39,6 +39,7 @@ def run_benchmark(server_url: str, module: str, *args: str) -> str:
             ["--reps", "120", "--users", "40", "--requests", "20", "--warmup", "2"],
             "missingReps first page",
         ),
+        ("bench.webhooks", ["--leads", "40", "--endpoints", "2", "--latency-seconds", "0.5"], "0 bad"),
     ],
 )
 def test_benchmark_smoke_run(server_url_base, module, args, expected):

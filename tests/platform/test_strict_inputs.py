@@ -41,6 +41,17 @@ ID_OPERATIONS = {
     ),
     "ignoreMissingRep": ("mutation($id: ID!) { ignoreMissingRep(id: $id) { id } }", Role.ADMIN, lambda i: {"id": i}),
     "restoreMissingRep": ("mutation($id: ID!) { restoreMissingRep(id: $id) { id } }", Role.ADMIN, lambda i: {"id": i}),
+    "endConversation": ("mutation($id: ID!) { endConversation(leadId: $id) { id } }", Role.ADMIN, lambda i: {"id": i}),
+    "webhookEndpoint": ("query($id: ID!) { webhookEndpoint(id: $id) { id } }", Role.ADMIN, lambda i: {"id": i}),
+    "updateWebhookEndpoint": (
+        "mutation($id: ID!) { updateWebhookEndpoint(id: $id, enabled: false) { id } }",
+        Role.ADMIN,
+        lambda i: {"id": i},
+    ),
+    "deleteWebhookEndpoint": ("mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }", Role.ADMIN, lambda i: {"id": i}),
+    "rotateWebhookSecret": ("mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }", Role.ADMIN, lambda i: {"id": i}),
+    "sendTestWebhook": ("mutation($id: ID!) { sendTestWebhook(id: $id) { id } }", Role.ADMIN, lambda i: {"id": i}),
+    "redeliverWebhook": ("mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }", Role.ADMIN, lambda i: {"id": i}),
 }
 
 

@@ -37,6 +37,7 @@ export type ConversationState =
 
 export type EndReason =
   | 'COMPLETED'
+  | 'ENDED_BY_USER'
   | 'MASS_END';
 
 export type LeadInput = {
@@ -113,6 +114,21 @@ export type Role =
   | 'MANAGER'
   | 'REP'
   | 'TEAM_LEADER';
+
+export type WebhookDeliveryState =
+  | 'DELIVERED'
+  | 'FAILED'
+  | 'PENDING';
+
+/** On the wire (the body's `type`): lead.created, lead.status_changed, conversation.ended, missing_rep.detected, account.paused, account.unpaused, mass_end.completed. */
+export type WebhookEventType =
+  | 'ACCOUNT_PAUSED'
+  | 'ACCOUNT_UNPAUSED'
+  | 'CONVERSATION_ENDED'
+  | 'LEAD_CREATED'
+  | 'LEAD_STATUS_CHANGED'
+  | 'MASS_END_COMPLETED'
+  | 'MISSING_REP_DETECTED';
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
