@@ -472,24 +472,7 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
     strawberry_field = field_def.extensions.get(STRAWBERRY_DEFINITION) if field_def.extensions else None
 
     handle_error = fp.handle_error
-
-    async def complete_awaitable(run: Run, awaitable, path: Path):
-        try:
-            resolved = await awaitable
-            completed = complete(run, resolved, path)
-            if is_awaitable(completed):
-                completed = await completed
-        except Exception as raw:
-            handle_error(run, raw, return_type, path)
-            return None
-        return completed
-
-    async def await_completed(run: Run, completed, path: Path):
-        try:
-            return await completed
-        except Exception as raw:
-            handle_error(run, raw, return_type, path)
-            return None
+    complete_awaitable, await_completed = _async_tails(complete, handle_error, return_type)
 
     def finish(run: Run, result: Any, path: Path):
         if is_awaitable(result):
@@ -759,27 +742,36 @@ def _leaf_completer(leaf_type):
     return complete
 
 
-def _list_completer(item_complete, item_type, fp: FieldPlan):
-    handle_error = fp.handle_error
-    list_message_prefix = "Expected Iterable, but did not find one for field"
+def _async_tails(complete, handle_error, value_type):
+    """The two asynchronous ends of completing a value (a field's, or a list item's): awaiting what
+    a resolver returned and then its completion, or awaiting a completion alone; either way an
+    error is handled at `path` as graphql-core would."""
 
-    async def complete_awaitable_item(run: Run, item, item_path: Path):
+    async def complete_awaitable(run: Run, awaitable, path: Path):
         try:
-            resolved = await item
-            completed = item_complete(run, resolved, item_path)
+            resolved = await awaitable
+            completed = complete(run, resolved, path)
             if is_awaitable(completed):
                 completed = await completed
         except Exception as raw:
-            handle_error(run, raw, item_type, item_path)
+            handle_error(run, raw, value_type, path)
             return None
         return completed
 
-    async def await_item(run: Run, completed, item_path: Path):
+    async def await_completed(run: Run, completed, path: Path):
         try:
             return await completed
         except Exception as raw:
-            handle_error(run, raw, item_type, item_path)
+            handle_error(run, raw, value_type, path)
             return None
+
+    return complete_awaitable, await_completed
+
+
+def _list_completer(item_complete, item_type, fp: FieldPlan):
+    handle_error = fp.handle_error
+    list_message_prefix = "Expected Iterable, but did not find one for field"
+    complete_awaitable_item, await_item = _async_tails(item_complete, handle_error, item_type)
 
     def complete(run: Run, result: Any, path: Path):
         if isinstance(result, Exception):

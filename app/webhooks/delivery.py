@@ -21,7 +21,6 @@ disabled and the team's Admins are emailed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import logging
 import random

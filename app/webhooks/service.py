@@ -331,7 +331,7 @@ async def send_test(team_id: int, endpoint_id: int) -> DeliveryRecord:
         now = datetime.now(timezone.utc)
         body = body_of(TEST_EVENT, {"endpoint_id": str(endpoint.id), "message": "A test from Switchboard."}, now)
         rows = await conn.execute_query_dict(
-            f"""
+            """
             WITH ev AS (
                 INSERT INTO webhook_event (team_id, message_id, type, body, created_at)
                 VALUES ($1, $2, $3, $4, now()) RETURNING id
