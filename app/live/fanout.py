@@ -86,7 +86,6 @@ class Group:
                 async for event in source:
                     # Through the pipeline's seam, the event as root, in a fresh context.
                     result = await execution.execute_operation(entry, name, variables, self._context(), event)
-                    self.fanout.executions += 1
                     payload = encode_result(result)
                     if self.kind == "snapshot":
                         self.latest = payload
@@ -124,7 +123,6 @@ class Fanout:
         self.schema = schema
         self.shared = shared
         self.groups: dict[tuple, Group] = {}
-        self.executions = 0  # events executed, all groups together (a test and benchmark figure)
 
     def stream_kind(self, prepared: Prepared) -> str:
         """"state", "snapshot" or "events", as the subscription field declares (app.gql)."""

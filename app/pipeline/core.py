@@ -45,6 +45,12 @@ class Limits:
     max_cost: int
     max_list_items: int
 
+    @classmethod
+    def from_settings(cls, settings: Settings, prefix: str = "") -> Limits:
+        """The limits named `<prefix>max_…` in settings; the list-items cap is the same for all."""
+        values = {name: getattr(settings, prefix + name) for name in cls.__dataclass_fields__ if name != "max_list_items"}
+        return cls(**values, max_list_items=settings.max_list_items)
+
 
 @dataclass(frozen=True)
 class GraphQLRequest:
@@ -94,24 +100,8 @@ class Pipeline:
             max_tokens_held=settings.document_cache_tokens,
             introspection=settings.introspection,
         )
-        self.limits = Limits(
-            max_body_bytes=settings.max_body_bytes,
-            max_document_chars=settings.max_document_chars,
-            max_tokens=settings.max_tokens,
-            max_depth=settings.max_depth,
-            max_aliases=settings.max_aliases,
-            max_cost=settings.max_cost,
-            max_list_items=settings.max_list_items,
-        )
-        self.anonymous_limits = Limits(
-            max_body_bytes=settings.anonymous_max_body_bytes,
-            max_document_chars=settings.anonymous_max_document_chars,
-            max_tokens=settings.anonymous_max_tokens,
-            max_depth=settings.anonymous_max_depth,
-            max_aliases=settings.anonymous_max_aliases,
-            max_cost=settings.anonymous_max_cost,
-            max_list_items=settings.max_list_items,
-        )
+        self.limits = Limits.from_settings(settings)
+        self.anonymous_limits = Limits.from_settings(settings, prefix="anonymous_")
         self.rate_limits = RateLimits(settings)
         self.timeout = settings.request_timeout_seconds
 
