@@ -96,6 +96,11 @@ class Group:
                             # wakes one writer per socket, and thousands at once would queue
                             # every other task behind them.
                             await asyncio.sleep(0)
+                    # And let the last slice's writers take their frame before the next event
+                    # (already queued, when two came at once) is delivered: a state frame is
+                    # replaced only for a reader that is truly behind, never for one that
+                    # merely had not had its turn.
+                    await asyncio.sleep(0)
             finally:
                 if hasattr(source, "aclose"):
                     await source.aclose()

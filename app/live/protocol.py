@@ -42,6 +42,9 @@ TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 SLOW_CONSUMER = 1013
 SLOW_CONSUMER_REASON = "Fell too far behind the live stream: reconnect"
+# After the server closes a socket, how long the peer has to answer the close frame; a peer
+# that stopped reading never will, and its connection is then let go of all the same.
+CLOSE_HANDSHAKE_TIMEOUT = 5.0
 
 
 class LiveSubscription:
@@ -79,6 +82,7 @@ class LiveConnection:
         "operations",
         "closing",
         "writer",
+        "serving",
     )
 
     def __init__(self, server: LiveServer, ws: WebSocket, protocol: str) -> None:
@@ -94,6 +98,8 @@ class LiveConnection:
         self.closing = False
         # Writes the outbox out; runs only while it holds frames, so an idle socket costs no task.
         self.writer: asyncio.Task | None = None
+        # The task reading the socket (`serve`), ended by `close_soon` if the peer never answers.
+        self.serving: asyncio.Task | None = None
 
     # --- sending -------------------------------------------------------------------------
 
@@ -140,7 +146,17 @@ class LiveConnection:
         """Closes the socket from a callback that cannot wait for it (a delivery, the guard)."""
         if not self.closing:
             self.closing = True
-            self.server.spawn(self.close(code, reason))
+            self.server.spawn(self.close_and_let_go(code, reason))
+
+    async def close_and_let_go(self, code: int, reason: str) -> None:
+        """Closes the socket, then stops reading it if the peer has not answered in time (a
+        reader that stopped reading never sends its close frame back)."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.close(code, reason), CLOSE_HANDSHAKE_TIMEOUT)
+        if self.serving is not None and not self.serving.done():
+            await asyncio.wait({self.serving}, timeout=CLOSE_HANDSHAKE_TIMEOUT)
+            if not self.serving.done():
+                self.serving.cancel()
 
     async def close(self, code: int, reason: str) -> None:
         self.closing = True
@@ -165,6 +181,7 @@ class LiveConnection:
 
     async def serve(self) -> None:
         settings = self.server.settings
+        self.serving = asyncio.current_task()
         try:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + settings.ws_connection_init_timeout
@@ -193,8 +210,14 @@ class LiveConnection:
                 await self.handle(data)
         except WebSocketDisconnect:
             pass
+        except asyncio.CancelledError:
+            if not self.closing:
+                raise
+            # Let go of by close_and_let_go: the socket is closed on our side, and is over.
+            asyncio.current_task().uncancel()
         finally:
             self.closing = True
+            self.serving = None
             self.leave_all()
             self.server.guard.forget(self)
             if self.writer is not None:

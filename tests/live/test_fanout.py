@@ -11,6 +11,8 @@ import random
 import pytest
 import redis.asyncio as aioredis
 
+from app import broadcast, records
+from app.account_status import service as account_status
 from app.account_status.service import CHANGED_TOPIC
 from app.broadcast import team_channel
 from app.gql import Context
@@ -182,6 +184,24 @@ async def test_after_a_broadcast_reconnect_live_subscriptions_resend_their_curre
         await admin.aclose()
         proc.terminate()
         proc.wait(10)
+
+
+async def test_states_published_back_to_back_each_reach_a_reader_that_keeps_up(api, team):
+    """Coalescing is for readers that are behind: two states published in one turn of the loop
+    (the second queued before the first was executed) both reach a socket that is reading."""
+    sub = await Subscription.connect(api, team.token(Role.REP))
+    try:
+        await sub.subscribe("subscription { accountStatusChanged { state pauseReason } }")
+        channel = team_channel(team.id, CHANGED_TOPIC)
+        await wait_for_subscribers(channel)
+        status = records.to_payload(await account_status.get_status(team.id))
+        paused = {**status, "state": "PAUSED", "pause_reason": "Storm"}
+        await asyncio.gather(broadcast.publish(channel, paused), broadcast.publish(channel, status))
+        first = (await sub.next_payload())["data"]["accountStatusChanged"]
+        second = (await sub.next_payload())["data"]["accountStatusChanged"]
+        assert (first, second) == ({"state": "PAUSED", "pauseReason": "Storm"}, {"state": "ACTIVE", "pauseReason": None})
+    finally:
+        await sub.close()
 
 
 def test_an_outbox_keeps_the_newest_state_in_place_and_every_event():

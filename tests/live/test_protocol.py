@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import urllib.parse
 
 import pytest
 import websockets
@@ -170,14 +172,20 @@ async def test_a_reader_that_stays_behind_is_closed_and_its_buffers_freed(api, t
     closes it (1013) and drops everything it held for it; nothing grows without bound."""
     live = server_app.state.live
     before = len(live.connections)
-    # max_queue=1: the client stops reading its socket at once, as a stuck browser tab would.
-    ws = await websockets.connect(api.ws_url(), subprotocols=[WS_PROTOCOL], max_queue=1)
+    # A client that stops reading its socket, as a stuck browser tab would; its socket buffer is
+    # kept small and nothing is compressed, so that the kernel cannot absorb the whole stream.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    address = urllib.parse.urlsplit(api.ws_url())
+    sock.connect((address.hostname, address.port))
+    ws = await websockets.connect(api.ws_url(), subprotocols=[WS_PROTOCOL], max_queue=1, compression=None, sock=sock)
     try:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": team.token(Role.MANAGER)}}))
         for index in range(20):
             await ws.send(json.dumps({"id": str(index), "type": "subscribe", "payload": {"query": "subscription { missingRepDetected { id name email dateFound } }"}}))
         await wait_for_subscribers(team_channel(team.id, "missing_rep_detected"))
         (connection,) = [c for c in live.connections if c.caller and c.caller.team_id == team.id]
+        ws.transport.pause_reading()  # reads nothing more, not even into its own buffer
         for batch in range(20):
             await ingest(api, team, [lead_input(f"L{batch}-{i}", f"Unknown Rep {batch} {i}") for i in range(1000)])
             if connection.closing:
