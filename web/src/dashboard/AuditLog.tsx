@@ -3,6 +3,7 @@ import { useQuery } from "urql";
 import type { AuditLogQuery as AuditLogResult } from "../gql/graphql";
 import { apiError } from "./client";
 import { AuditLogQuery } from "./documents";
+import { ExportButton } from "./ExportButton";
 import { formatDateTime, formatNumber } from "./format";
 
 type Event = AuditLogResult["auditLog"]["edges"][number]["node"];
@@ -36,7 +37,10 @@ export function AuditLog({ version }: { version: number }) {
   const pageInfo = after && more.data ? more.data.auditLog.pageInfo : data?.auditLog.pageInfo;
   return (
     <section className="card" aria-labelledby="audit-heading">
-      <h2 id="audit-heading">Audit log</h2>
+      <div className="card-head">
+        <h2 id="audit-heading">Audit log</h2>
+        <ExportButton label="Export CSV" fileName="audit-log.csv" path="/export/audit-log.csv" />
+      </div>
       {problem && <p role="alert" className="error">{problem.message}</p>}
       {events.length === 0 && !problem ? (
         <p className="muted">Nothing has happened yet.</p>
