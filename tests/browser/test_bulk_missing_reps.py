@@ -123,9 +123,9 @@ async def test_the_missing_reps_list_is_exported_as_csv(page, web_server, demo):
         await bulk(page).get_by_role("button", name="Export CSV").click()
     download = await info.value
     assert download.suggested_filename.endswith(".csv")
-    rows = list(csv.reader(io.StringIO(open(await download.path(), encoding="utf-8-sig").read())))
-    names = [row[0] for row in rows[1:]]
-    assert names == ["Jo Missing", "Stephen Smith"], rows  # the page's order: Name, A to Z
+    rows = list(csv.DictReader(io.StringIO(open(await download.path(), encoding="utf-8-sig").read())))
+    assert [row["name"] for row in rows] == ["Jo Missing", "Stephen Smith"], rows  # the page's order: Name, A to Z
+    assert {row["leads_originally_assigned"] for row in rows} == {"4"}
     assert page.outside_requests == [] and page.console_errors == []
 
 

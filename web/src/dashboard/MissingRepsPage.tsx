@@ -65,7 +65,7 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
     });
   /** A bulk call's outcome in words: what changed, and each rep skipped with the API's reason. */
   const report = (done: string, result: BulkResultFieldsFragment, names: Map<string, string>) => {
-    const skipped = result.skipped.map((s) => `${names.get(s.id) ?? `rep ${s.id}`} (${s.reason})`);
+    const skipped = result.skipped.map((s) => `${names.get(s.id) ?? `rep ${s.id}`} (${s.message})`);
     setAnnouncement(skipped.length ? `${done} ${plural(skipped.length, "rep", "reps")} skipped: ${skipped.join("; ")}.` : done);
     setTicked(new Map());
     refresh();

@@ -314,6 +314,7 @@ export const BulkResultFields = graphql(`
     skipped {
       id
       reason
+      message
     }
   }
 `);
@@ -368,6 +369,7 @@ export const AcceptSuggestedMatches = graphql(`
       skipped {
         id
         reason
+        message
       }
     }
   }
