@@ -19,7 +19,7 @@ USERS = 'query($s: String) { users(search: $s) { edges { node { name role aliase
 
 
 def bulk(page):
-    return page.get_by_role("toolbar", name="Bulk actions")
+    return page.get_by_role("group", name="Bulk actions")
 
 
 async def test_reps_are_ignored_and_restored_in_bulk(page, web_server, demo, axe_script):

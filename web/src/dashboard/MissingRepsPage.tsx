@@ -1,4 +1,4 @@
-import { useCallback, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import type { BulkResultFieldsFragment, MissingRepOrderField, MissingRepStatus, OrderDirection, RepFieldsFragment } from "../gql/graphql";
 import { AcceptMatchesDialog } from "./AcceptMatchesDialog";
@@ -41,6 +41,8 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
   const [ignoreState, ignoreMany] = useMutation(IgnoreMissingReps);
   const [restoreManyState, restoreMany] = useMutation(RestoreMissingReps);
   const [accepting, setAccepting] = useState(false);
+  // Names of every rep shown so far: a bulk call over all reps reports skips by id.
+  const seen = useRef(new Map<string, string>());
 
   useSubscription({ query: MissingRepDetected }, (_, event) => {
     setAnnouncement(`New missing rep detected: ${event.missingRepDetected.name}.`);
@@ -64,16 +66,15 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
       return next;
     });
   /** A bulk call's outcome in words: what changed, and each rep skipped with the API's reason. */
-  const report = (done: string, result: BulkResultFieldsFragment, names: Map<string, string>) => {
-    const skipped = result.skipped.map((s) => `${names.get(s.id) ?? `rep ${s.id}`} (${s.message})`);
+  const report = (done: string, result: BulkResultFieldsFragment) => {
+    const skipped = result.skipped.map((s) => `${seen.current.get(s.id) ?? `rep ${s.id}`} (${s.message})`);
     setAnnouncement(skipped.length ? `${done} ${plural(skipped.length, "rep", "reps")} skipped: ${skipped.join("; ")}.` : done);
     setTicked(new Map());
     refresh();
   };
   const onBulk = async (action: "ignore" | "restore") => {
     setRowError(null);
-    const names = new Map(ticked);
-    const ids = [...names.keys()];
+    const ids = [...ticked.keys()];
     let outcome: BulkResultFieldsFragment;
     if (action === "ignore") {
       const result = await ignoreMany({ ids });
@@ -90,7 +91,7 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
       action === "ignore"
         ? `${plural(outcome.changed.length, "rep", "reps")} moved to the Ignored list.`
         : `${plural(outcome.changed.length, "rep", "reps")} back in the Missing Reps list.`;
-    report(done, outcome, names);
+    report(done, outcome);
   };
   const sortBy = (field: MissingRepOrderField, first: OrderDirection) => {
     setOrder((o) => (o.field === field ? { field, direction: o.direction === "ASC" ? "DESC" : "ASC" } : { field, direction: first }));
@@ -108,6 +109,7 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
   const connection = data?.missingReps;
   const problem = apiError(error);
   const rows = connection?.edges.map((e) => e.node) ?? [];
+  for (const rep of rows) seen.current.set(rep.id, rep.name);
   return (
     <>
       <h1>Missing Reps ({connection && tab === "MISSING" ? connection.totalCount : count})</h1>
@@ -137,7 +139,7 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
         </div>
         {problem && <p role="alert" className="error">{problem.message}</p>}
         {rowError && <p role="alert" className="error">{rowError}</p>}
-        <div className="bulk" role="toolbar" aria-label="Bulk actions">
+        <div className="bulk" role="group" aria-label="Bulk actions">
           <span data-testid="ticked-count">{ticked.size ? `${formatNumber(ticked.size)} selected` : "None selected"}</span>
           {tab === "MISSING" ? (
             <button type="button" disabled={!ticked.size || ignoreState.fetching} onClick={() => onBulk("ignore")}>
@@ -259,7 +261,7 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
           onClose={() => setAccepting(false)}
           onDone={(result, message) => {
             setAccepting(false);
-            report(message, result, new Map(ticked));
+            report(message, result);
           }}
         />
       )}
