@@ -150,6 +150,10 @@ export function AccountStatusPage({ viewer }: { viewer: Viewer }) {
             </button>
           </div>
         )}
+        <div role="status" aria-live="polite" className="notice">
+          {notice}
+        </div>
+        {job && <MassEndProgressView key={job.id} initial={job} onUpdate={setJob} />}
         {manage && undoable && last && (
           <div className="undo-offer" data-testid="undo-offer">
             <p>
@@ -162,10 +166,6 @@ export function AccountStatusPage({ viewer }: { viewer: Viewer }) {
             </button>
           </div>
         )}
-        <div role="status" aria-live="polite" className="notice">
-          {notice}
-        </div>
-        {job && <MassEndProgressView key={job.id} initial={job} onUpdate={setJob} />}
       </section>
 
       {canReadAuditLog(viewer.role) && <AuditLog version={auditVersion} />}
