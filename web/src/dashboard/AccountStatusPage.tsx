@@ -319,7 +319,8 @@ function MassEndProgressView({ initial, onUpdate }: { initial: JobFieldsFragment
 
 const SKIP_REASONS: Record<string, string> = {
   LEAD_WROTE: "the lead wrote since",
-  CONVERSATION_CHANGED: "the conversation was changed since",
+  CONVERSATION_CHANGED: "the conversation was ended, reopened or replaced since",
+  LEAD_STATUS_CHANGED: "the lead's status was changed since",
 };
 const SHOWN_SKIPS = 50;
 
