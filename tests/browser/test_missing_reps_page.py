@@ -87,7 +87,9 @@ async def test_add_as_user_shows_the_apis_field_errors_at_the_field(page, web_se
     await email.fill("jo@crm.example")
     await add.click()
     await expect(dialog).to_be_hidden()
-    await expect(page.get_by_role("status")).to_contain_text("Jo Missing was added as a user; 4 leads moved")
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Jo Missing was added as a Rep; 4 leads moved to them. An invitation email is on its way to jo@crm.example."
+    )
 
 
 async def test_the_table_sorts_by_each_header_either_way(page, web_server, demo):

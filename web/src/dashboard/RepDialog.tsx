@@ -77,7 +77,7 @@ function AddAsUser({ rep, viewer, onDone }: { rep: RepFieldsFragment; viewer: Vi
     const problem = apiError(result.error);
     if (problem) return setError(problem);
     const resolved = result.data!.addMissingRepAsUser;
-    const invited = email.trim() ? ` An invitation was emailed to ${email.trim()}.` : "";
+    const invited = email.trim() ? ` An invitation email is on its way to ${email.trim()}.` : "";
     onDone(`${rep.name} was added as a ${roleName(role)}; ${plural(resolved.leadsMoved, "lead", "leads")} moved to them.${invited}`);
   };
   const at = (field: string) => (error?.field === field ? error.message : null);
