@@ -109,7 +109,7 @@ async def test_suggested_matches_are_previewed_then_accepted(page, web_server, d
 async def test_accept_suggested_matches_for_the_selected_reps_only(page, web_server, demo):
     await open_missing_reps(page, web_server["url"], demo["by_name"]["Ada Admin"]["token"], 2)
     await page.get_by_role("checkbox", name="Select Jo Missing").check()
-    await bulk(page).get_by_role("button", name="Accept suggested matches for selected…").click()
+    await bulk(page).get_by_role("button", name="Accept suggested matches…").click()
     dialog = page.get_by_role("dialog", name="Accept Suggested Matches")
     await expect(dialog).to_contain_text("For the 1 selected rep")
     await expect(dialog.get_by_test_id("accept-preview-count")).to_have_text("0 reps would be mapped.")  # Jo has no match

@@ -68,8 +68,10 @@ export function EndConversationsDialog(props: {
               {members.map((m) => (
                 <li key={m.user.id}>
                   <label>
-                    <input type="checkbox" checked={memberIds.includes(m.user.id)} onChange={() => setMemberIds((ids) => toggle(ids, m.user.id))} />{" "}
-                    {m.user.name} <span className="muted">({formatNumber(m.conversationCount)})</span>
+                    <input type="checkbox" checked={memberIds.includes(m.user.id)} onChange={() => setMemberIds((ids) => toggle(ids, m.user.id))} />
+                    <span>
+                      {m.user.name} <span className="muted">({formatNumber(m.conversationCount)})</span>
+                    </span>
                   </label>
                 </li>
               ))}
@@ -82,7 +84,8 @@ export function EndConversationsDialog(props: {
               {LEAD_STATUSES.map((s) => (
                 <li key={s.value}>
                   <label>
-                    <input type="checkbox" checked={statuses.includes(s.value)} onChange={() => setStatuses((list) => toggle(list, s.value))} /> {s.label}
+                    <input type="checkbox" checked={statuses.includes(s.value)} onChange={() => setStatuses((list) => toggle(list, s.value))} />
+                    {s.label}
                   </label>
                 </li>
               ))}

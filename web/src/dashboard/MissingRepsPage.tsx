@@ -152,7 +152,7 @@ export function MissingRepsPage({ viewer }: { viewer: Viewer }) {
           )}
           {tab === "MISSING" && (
             <button type="button" onClick={() => setAccepting(true)}>
-              {ticked.size ? "Accept suggested matches for selected…" : "Accept suggested matches…"}
+              Accept suggested matches…
             </button>
           )}
           {ticked.size > 0 && (
