@@ -20,7 +20,7 @@ async def test_a_pause_with_a_resume_time_shows_when_it_resumes(page, web_server
     await expect(resume).to_have_value("")
     await expect(resume).to_have_accessible_description(
         "In your time zone, at most 90 days ahead. Empty: the account stays paused until someone unpauses it. "
-        "While paused, Admins and Team Leaders get a reminder email every 24 hours."
+        "While it stays paused, Admins and Team Leaders are reminded by email."
     )
     two_days = await browser_local_time(page, 2 * 86_400)
     await resume.fill(two_days)

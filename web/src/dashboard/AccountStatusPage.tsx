@@ -400,7 +400,7 @@ function ResumeAtField({ value, onChange, error }: { value: string; onChange: (v
       />
       <p id={hintId} className="hint">
         In your time zone, at most {MAX_PAUSE_DAYS} days ahead. Empty: the account stays paused until someone unpauses it.
-        While paused, Admins and Team Leaders get a reminder email every 24 hours.
+        While it stays paused, Admins and Team Leaders are reminded by email.
       </p>
       {error && (
         <p id={errorId} className="field-error" role="alert">

@@ -85,8 +85,8 @@ function AddAsUser({ rep, viewer, onDone }: { rep: RepFieldsFragment; viewer: Vi
   return (
     <form onSubmit={submit} noValidate>
       <p>
-        Creates a user from this missing rep, moves the rep's leads from the Default Rep to them and emails them an invitation.
-        An email or a phone number is required.
+        Creates a user from this missing rep and moves the rep's leads from the Default Rep to them; given an email, they are
+        sent an invitation. An email or a phone number is required.
       </p>
       <Field label="Name" value={name} onChange={setName} error={at("name")} autoComplete="name" />
       <Field label="Email" type="email" value={email} onChange={setEmail} error={at("email")} autoComplete="email" />
