@@ -124,8 +124,8 @@ export function EndConversationsDialog(props: {
             <strong>all {plural(props.activeMemberCount, "member", "members")}</strong>.
           </>
         )}{" "}
-        Their leads go from New Lead to Unqualified, the assistant will never answer them again, and no partner webhook is sent. An
-        Admin or Team Leader can undo it within 24 hours.
+        Their leads go from New Lead to Unqualified, the assistant will never answer them again, and no partner webhook is sent. Undo
+        Mass End can take it back within the undo window (24 hours by default).
       </p>
     </ConfirmDialog>
   );
