@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -18,6 +19,11 @@ from app.teams import service as teams
 from app.teams.models import ApiToken, Role
 
 TOKEN_PREFIX = "sb_"
+# A live token's caller is reused for this long by the process that looked it up: reads then
+# cost no statement of their own. A revocation made in this process applies at once; one made
+# elsewhere (another process, SQL) within this time, as open websockets are re-checked (docs/security.md).
+CALLER_CACHE_SECONDS = 1.0
+_CALLER_CACHE_MAX = 10_000  # only live tokens are kept, so this bounds a busy process, not an attack
 
 
 class Permission(str, Enum):
@@ -127,9 +133,28 @@ async def create_token(team_id: int, *, user_id: int | None, name: str) -> str:
 
 
 async def revoke_token(team_id: int, secret: str) -> None:
-    await ApiToken.filter(team_id=team_id, token_hash=hash_token(secret)).update(
-        revoked_at=datetime.now().astimezone()
-    )
+    token_hash = hash_token(secret)
+    await ApiToken.filter(team_id=team_id, token_hash=token_hash).update(revoked_at=datetime.now().astimezone())
+    _callers.pop(token_hash, None)
+
+
+# token hash -> (monotonic expiry, caller)
+_callers: dict[str, tuple[float, Caller]] = {}
+
+
+async def _cached_caller(token_hash: str) -> Caller | None:
+    now = time.monotonic()
+    cached = _callers.get(token_hash)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    caller = await _caller_for_token_hash(token_hash)
+    if caller is None:
+        _callers.pop(token_hash, None)
+        return None
+    if len(_callers) >= _CALLER_CACHE_MAX:
+        _callers.clear()
+    _callers[token_hash] = (now + CALLER_CACHE_SECONDS, caller)
+    return caller
 
 
 async def live_roles(token_ids: list[int]) -> dict[int, Role | None]:
@@ -190,7 +215,7 @@ async def resolve_caller(authorization: str | None) -> tuple[Caller | None, str 
         if authorization:
             return None, "The Authorization header must be 'Bearer <token>'."
         return None, None
-    caller = await _caller_for_token_hash(hash_token(secret))
+    caller = await _cached_caller(hash_token(secret))
     if caller is None:
         return None, "The API token is invalid or has been revoked."
     return caller, None

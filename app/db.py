@@ -62,9 +62,43 @@ def url_with_database(url: str, database: str) -> str:
     return parsed._replace(path=f"/{database}").geturl()
 
 
+class PooledConnection(asyncpg.Connection):
+    """A pool connection released without asyncpg's reset statement unless it took session state.
+
+    asyncpg resets every released connection with one more round trip (advisory locks,
+    settings, LISTEN, cursors): on a read that is a third of its statements. Only a mass end's
+    connection takes such state (a session advisory lock, `SET synchronous_commit`), and the
+    code that takes it says so (`took_session_state`). An open transaction is rolled back by
+    asyncpg either way.
+    """
+
+    __slots__ = ("_holds_session_state",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._holds_session_state = False
+
+    def mark_session_state(self) -> None:
+        self._holds_session_state = True
+
+    def get_reset_query(self) -> str:
+        if not self._holds_session_state:
+            return ""
+        self._holds_session_state = False
+        return super().get_reset_query()
+
+
+def took_session_state(conn: asyncpg.Connection) -> None:
+    """Marks `conn` for a full reset when it goes back to the pool (see PooledConnection)."""
+    # Through the pool's proxy too: its attributes are the connection's.
+    mark = getattr(conn, "mark_session_state", None)
+    if mark is not None:
+        mark()
+
+
 def tortoise_config(database_url: str, *, pool_max: int = 10) -> dict[str, Any]:
     credentials = credentials_from_url(database_url)
-    credentials.update(minsize=1, maxsize=pool_max)
+    credentials.update(minsize=1, maxsize=pool_max, connection_class=PooledConnection)
     return {
         "connections": {
             "default": {"engine": "tortoise.backends.asyncpg", "credentials": credentials}

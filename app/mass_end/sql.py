@@ -125,6 +125,7 @@ class Batch:
 
 
 async def try_lock_team(conn: asyncpg.Connection, team_id: int) -> bool:
+    db.took_session_state(conn)  # a session lock: released by the pool's reset if not by us
     return await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", db.LockSpace.MASS_END, team_id)
 
 
@@ -144,6 +145,7 @@ async def batch_commits_without_flush_wait(conn: asyncpg.Connection) -> AsyncIte
     If the server crashes first, a batch is lost whole (rows and count together) and the resumed
     job redoes it; the job's final COMPLETED commit, made after this, flushes every batch.
     """
+    db.took_session_state(conn)
     await conn.execute("SET synchronous_commit TO OFF")
     try:
         yield

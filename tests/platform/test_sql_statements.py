@@ -32,9 +32,10 @@ AUDIT_LOG = """
     pageInfo { hasNextPage endCursor } } }
 """
 
-# Per request, the caller's token included. missingReps: page, count, suggestions, aliases, teams;
-# accountStatus: status, open mass end, paused-by user, counts, team; auditLog: page, actors, teams.
-EXPECTED = {"accountStatus": 6, "missingReps": 6, "auditLog": 4}
+# Per request, besides the caller's token (looked up at most once a second: app.auth, and not
+# counted here). missingReps: page, count, suggestions, aliases, teams; accountStatus:
+# status, open mass end, paused-by user, counts, team; auditLog: page, actors, teams.
+EXPECTED = {"accountStatus": 5, "missingReps": 5, "auditLog": 3}
 
 COUNTED = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
 
@@ -86,6 +87,7 @@ async def test_dashboard_operations_cost_a_fixed_number_of_statements(api, serve
             with statements(monkeypatch) as sent:
                 data = await api.data(query, token=admin)
             assert data[name]
+            sent[:] = [statement for statement in sent if "api_token" not in statement]
             counts[name].append(len(sent))
             seen[name] = sent
         await api.data('mutation { unpauseAccount(confirmation: "CONFIRM") { state } }', token=admin)
