@@ -77,7 +77,7 @@ async def test_a_team_leader_picks_members_from_the_preview(page, web_server, de
     assert page.console_errors == []
 
 
-async def test_a_mass_end_is_undone_and_what_the_lead_touched_stays_ended(page, web_server, demo):
+async def test_a_mass_end_is_undone_and_what_the_lead_touched_stays_ended(page, web_server, demo, axe_script):
     base, admin = web_server["url"], demo["by_name"]["Ada Admin"]
     ids = await ingest_leads(
         base,
@@ -105,6 +105,7 @@ async def test_a_mass_end_is_undone_and_what_the_lead_touched_stays_ended(page, 
     await offer.get_by_role("button", name="Undo Mass End").click()
     undo = page.get_by_role("dialog", name="Undo Mass End")
     await expect(undo).to_contain_text("reopens the 7 conversations")
+    assert await axe_violations(page, axe_script) == []
     confirm = undo.get_by_role("button", name="Undo Mass End")
     await undo.get_by_label("Type CONFIRM to continue").fill("confirm")
     await expect(confirm).to_be_disabled()
@@ -122,6 +123,7 @@ async def test_a_mass_end_is_undone_and_what_the_lead_touched_stays_ended(page, 
     await expect(page.get_by_test_id("undo-offer")).to_have_count(0)  # undone: no second undo
     await expect(page.get_by_text("27 active conversations across 5 members")).to_be_visible()
     assert (await call_api(base, admin["token"], STATUS))["accountStatus"]["activeConversationCount"] == 27
+    assert await axe_violations(page, axe_script) == []
     assert page.console_errors == []
 
 
