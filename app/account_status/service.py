@@ -1,4 +1,5 @@
-"""Account Status: the team-wide kill switch (pause, unpause) and the gate lead creation passes.
+"""Account Status: the team-wide kill switch (pause, unpause, timed pauses and their reminders)
+and the gate lead creation passes.
 
 The guarantee: a lead is only created by a transaction that holds the team's lead gate (a
 PostgreSQL advisory lock, shared) and read the team ACTIVE after taking it. Pausing takes the
@@ -126,10 +127,14 @@ async def _check_resume_time(conn: BaseDBAsyncClient, until: datetime) -> None:
         raise bad_input(f"until must be at most {MAX_PAUSE.days} days ahead.", field="until")
 
 
-async def _lock_team(conn: BaseDBAsyncClient, team_id: int) -> AccountStatusRecord:
-    # The gate first: waits for lead-creating transactions in flight, so a pause's
+async def _take_lead_gate(conn: BaseDBAsyncClient, team_id: int) -> None:
+    # Before the team row: waits for lead-creating transactions in flight, so a pause's
     # clock_timestamp() is taken after the last of them committed.
     await conn.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [db.LockSpace.TEAM_LEAD_GATE, team_id])
+
+
+async def _lock_team(conn: BaseDBAsyncClient, team_id: int) -> AccountStatusRecord:
+    await _take_lead_gate(conn, team_id)
     rows = await conn.execute_query_dict(f"SELECT {_STATUS_COLUMNS} FROM team WHERE id = $1 FOR UPDATE", [team_id])
     if not rows:
         raise not_found("Team")
@@ -156,13 +161,14 @@ async def unpause(team_id: int, actor_id: int) -> AccountStatusRecord:
 
 async def resume_when_due(team_id: int, paused_at: datetime, resumes_at: datetime) -> AccountStatusRecord | None:
     """A timed pause's end, run by its timer: unpauses the team just as `unpause` does, by no
-    user, if it is still the pause of `paused_at` scheduled to end at `resumes_at`. A manual
-    unpause, a new pause or a new schedule since then makes it do nothing (None)."""
+    user, if it is still the pause of `paused_at` scheduled to end at `resumes_at` and that time
+    has come on the database's clock. Otherwise it does nothing (None): a manual unpause, a new
+    pause or a new schedule since then, or a call before the time."""
     return await _unpause(
         team_id,
         None,
         {"scheduled": True, "resumes_at": resumes_at.isoformat()},
-        only_if="paused_at = $2 AND resumes_at = $3",
+        only_if="paused_at = $2 AND resumes_at = $3 AND resumes_at <= clock_timestamp()",
         params=[paused_at, resumes_at],
     )
 
@@ -174,7 +180,7 @@ async def _unpause(
     racing unpauses (or an unpause and a timer) exactly one changes the row, and only it audits,
     emits and publishes. None when nothing changed."""
     async with in_transaction() as conn:
-        await conn.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [db.LockSpace.TEAM_LEAD_GATE, team_id])
+        await _take_lead_gate(conn, team_id)
         rows = await conn.execute_query_dict(
             f"""
             UPDATE team SET state = 'ACTIVE', paused_at = NULL, paused_by_id = NULL, pause_reason = NULL,
@@ -272,9 +278,22 @@ async def _queue_reminder(conn: BaseDBAsyncClient, status: AccountStatusRecord, 
 
 @jobs.task(RESUME_TASK, retries=TIMER_RETRIES)
 async def _resume_task(payload: dict[str, Any], ctx: jobs.JobContext) -> None:
-    await resume_when_due(
-        payload["team_id"], datetime.fromisoformat(payload["paused_at"]), datetime.fromisoformat(payload["resumes_at"])
+    paused_at, resumes_at = datetime.fromisoformat(payload["paused_at"]), datetime.fromisoformat(payload["resumes_at"])
+    if await resume_when_due(payload["team_id"], paused_at, resumes_at) is not None:
+        return
+    early = await _seconds_until_due(payload["team_id"], paused_at, resumes_at)
+    if early is not None:  # claimed before its time (the queue's row changed by hand?): never resume early
+        raise jobs.retry_later(early, "the timed pause is not due yet")
+
+
+async def _seconds_until_due(team_id: int, paused_at: datetime, resumes_at: datetime) -> float | None:
+    """How long until that pause's schedule is due, if it still holds and is not due yet."""
+    rows = await db.connection().execute_query_dict(
+        "SELECT extract(epoch FROM resumes_at - clock_timestamp())::float8 AS left FROM team"
+        " WHERE id = $1 AND state = 'PAUSED' AND paused_at = $2 AND resumes_at = $3 AND resumes_at > clock_timestamp()",
+        [team_id, paused_at, resumes_at],
     )
+    return rows[0]["left"] if rows else None
 
 
 @jobs.task(REMINDER_TASK, retries=TIMER_RETRIES)
