@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -149,16 +149,23 @@ async def enqueue(
     *,
     dedupe_key: str | None = None,
     skip_duplicate: bool = False,
+    run_at: datetime | None = None,
 ) -> int | None:
     """Queues task `name` inside the caller's transaction: it exists only if `conn` commits.
 
     With `dedupe_key`, a second job with the same key cannot be queued while the first is queued
     or running: it raises, or with `skip_duplicate` queues nothing and returns None.
+
+    With `run_at` (timezone-aware), no worker claims the job before that time on the database's
+    clock; a worker that is up then runs it promptly, and if none is, the first one to start
+    does. The job is a row like any other: it survives restarts, and one worker claims it.
     """
     if not isinstance(conn, TransactionalDBClient):
         raise RuntimeError("enqueue inside `async with in_transaction() as conn`, with that conn")
     if name not in _tasks:
         raise RuntimeError(f"no task is declared as {name!r}")
+    if run_at is not None and run_at.utcoffset() is None:
+        raise ValueError("run_at must be timezone-aware")
     # The transaction's own asyncpg connection: the job row commits or rolls back with it.
     queries = Queries(AsyncpgDriver(conn._connection))
     (job_id,) = await queries.enqueue(
@@ -167,6 +174,12 @@ async def enqueue(
         dedupe_key=dedupe_key,
         on_conflict="skip" if skip_duplicate else "raise",
     )
+    if run_at is not None and job_id is not None:
+        # pgqueuer takes a delay added to the transaction's now(); setting the time itself keeps
+        # it exact whatever the clocks and the session's time zone (an interval's days follow DST).
+        await conn._connection.execute(
+            "UPDATE pgqueuer SET execute_after = greatest($2::timestamptz, now()) WHERE id = $1", job_id, run_at
+        )
     return job_id
 
 

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         gt=0,
         description="A mass end that found its team's lock held, or hit an error, runs again after this long.",
     )
+    pause_reminder_interval_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="While a team stays paused, its Admins and Team Leaders are reminded by email this often, "
+        "counted from the pause.",
+    )
     job_heartbeat_timeout: float = Field(
         default=30.0,
         gt=0,
