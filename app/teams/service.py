@@ -99,6 +99,12 @@ async def users_by_ids(team_id: int, user_ids: list[int]) -> dict[int, UserRecor
     return {row["id"]: records.build(UserRecord, row) for row in rows}
 
 
+async def users_with_roles(team_id: int, roles: list[Role], *, connection=None) -> list[UserRecord]:
+    """The team's users in these roles who have an email address, by id: whom to email."""
+    users = await User.filter(team_id=team_id, role__in=roles, email__isnull=False).order_by("id").using_db(connection)
+    return [_user(u) for u in users]
+
+
 async def aliases_of_users(user_ids: list[int]) -> dict[int, list[str]]:
     aliases: dict[int, list[str]] = {uid: [] for uid in user_ids}
     for alias in await UserAlias.filter(user_id__in=user_ids).order_by("name"):
