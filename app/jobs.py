@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from pgqueuer import AsyncpgDriver, Queries, QueueManager, RetryRequested
+from pgqueuer import AsyncpgDriver, Queries, QueueManager, RetryRequested, SchedulerManager
 from pgqueuer.executors import (
     AbstractEntrypointExecutor,
     DatabaseRetryEntrypointExecutor,
@@ -108,6 +108,64 @@ def periodic(every_seconds: float) -> Callable[[Callable[[], Awaitable[Any]]], C
 
 
 _periodic: list[tuple[float, Callable[[], Awaitable[Any]]]] = []
+
+
+Scheduled = Callable[[Settings], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    cron: Callable[[Settings], str]  # a cron expression (UTC), from the settings
+    fn: Scheduled
+
+
+_schedules: list[Schedule] = []
+
+
+def schedule(name: str, cron: Callable[[Settings], str]) -> Callable[[Scheduled], Scheduled]:
+    """Runs `fn(settings)` at the times of the cron expression `cron(settings)` (UTC, minute
+    resolution), once per time across every worker: pgqueuer's scheduler claims each run in its
+    `pgqueuer_schedules` row. A time missed while no worker ran is run when one starts.
+
+    A run that dies mid-way may be run again (its row's heartbeat goes stale), and two
+    expressions of one name can both be due after the cron setting changed: `fn` must make
+    repeats harmless itself (e.g. with a conditional UPDATE).
+    """
+
+    def register(fn: Scheduled) -> Scheduled:
+        if any(s.name == name for s in _schedules):
+            raise RuntimeError(f"schedule {name!r} is declared twice")
+        _schedules.append(Schedule(name=name, cron=cron, fn=fn))
+        return fn
+
+    return register
+
+
+async def _run_schedules(database_url: str, settings: Settings, stopping: asyncio.Event) -> None:
+    """pgqueuer's scheduler for every `@schedule`, on a dedicated connection (like the queue's:
+    its heartbeats must never wait for the pool), until the worker stops."""
+    connection = await asyncpg.connect(**db.credentials_from_url(database_url))
+    try:
+        manager = SchedulerManager(Queries(AsyncpgDriver(connection)))
+        for scheduled in _schedules:
+
+            async def run(_schedule: Any, fn: Scheduled = scheduled.fn) -> None:
+                await fn(settings)
+
+            manager.schedule(scheduled.name, scheduled.cron(settings), accepts_context=False)(run)
+
+        async def stop_with_worker() -> None:
+            await stopping.wait()
+            manager.shutdown.set()
+
+        stopper = asyncio.create_task(stop_with_worker())
+        try:
+            await manager.run()
+        finally:
+            stopper.cancel()
+    finally:
+        await connection.close(timeout=5)
 
 
 Service = Callable[[str, Settings, asyncio.Event], Awaitable[None]]
@@ -207,6 +265,12 @@ class Worker:
             asyncio.create_task(_run_service(fn, self.database_url, self.settings, self.stopping), name=fn.__qualname__)
             for fn in _services
         ]
+        if _schedules:
+            sweeps.append(
+                asyncio.create_task(
+                    _run_service(_run_schedules, self.database_url, self.settings, self.stopping), name="schedules"
+                )
+            )
         try:
             while not self.stopping.is_set():
                 try:

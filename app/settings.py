@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         description="While a team stays paused, its Admins and Team Leaders are reminded by email this often, "
         "counted from the pause.",
     )
+    missing_rep_digest_hour: int = Field(
+        default=8,
+        ge=0,
+        le=23,
+        description="UTC hour at which Managers and Admins get the daily email of newly detected missing reps.",
+    )
     job_heartbeat_timeout: float = Field(
         default=30.0,
         gt=0,
