@@ -64,6 +64,8 @@ VISIBILITY: dict[str, Permission] = {
     "MissingRep": Permission.MANAGE_MISSING_REPS,
     "MissingRepConnection": Permission.MANAGE_MISSING_REPS,
     "SuggestedMatch": Permission.MANAGE_MISSING_REPS,
+    "BulkMissingRepsResult": Permission.MANAGE_MISSING_REPS,
+    "ProposedMatch": Permission.MANAGE_MISSING_REPS,
     "User.email": Permission.SEE_USER_CONTACTS,
     "User.phone": Permission.SEE_USER_CONTACTS,
     "User.role": Permission.SEE_USER_CONTACTS,

@@ -19,11 +19,11 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from pgqueuer import AsyncpgDriver, Queries, QueueManager, RetryRequested
+from pgqueuer import AsyncpgDriver, Queries, QueueManager, RetryRequested, SchedulerManager
 from pgqueuer.executors import (
     AbstractEntrypointExecutor,
     DatabaseRetryEntrypointExecutor,
@@ -110,6 +110,64 @@ def periodic(every_seconds: float) -> Callable[[Callable[[], Awaitable[Any]]], C
 _periodic: list[tuple[float, Callable[[], Awaitable[Any]]]] = []
 
 
+Scheduled = Callable[[Settings], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    cron: Callable[[Settings], str]  # a cron expression (UTC), from the settings
+    fn: Scheduled
+
+
+_schedules: list[Schedule] = []
+
+
+def schedule(name: str, cron: Callable[[Settings], str]) -> Callable[[Scheduled], Scheduled]:
+    """Runs `fn(settings)` at the times of the cron expression `cron(settings)` (UTC, minute
+    resolution), once per time across every worker: pgqueuer's scheduler claims each run in its
+    `pgqueuer_schedules` row. A time missed while no worker ran is run when one starts.
+
+    A run that dies mid-way may be run again (its row's heartbeat goes stale), and two
+    expressions of one name can both be due after the cron setting changed: `fn` must make
+    repeats harmless itself (e.g. with a conditional UPDATE).
+    """
+
+    def register(fn: Scheduled) -> Scheduled:
+        if any(s.name == name for s in _schedules):
+            raise RuntimeError(f"schedule {name!r} is declared twice")
+        _schedules.append(Schedule(name=name, cron=cron, fn=fn))
+        return fn
+
+    return register
+
+
+async def _run_schedules(database_url: str, settings: Settings, stopping: asyncio.Event) -> None:
+    """pgqueuer's scheduler for every `@schedule`, on a dedicated connection (like the queue's:
+    its heartbeats must never wait for the pool), until the worker stops."""
+    connection = await asyncpg.connect(**db.credentials_from_url(database_url))
+    try:
+        manager = SchedulerManager(Queries(AsyncpgDriver(connection)))
+        for scheduled in _schedules:
+
+            async def run(_schedule: Any, fn: Scheduled = scheduled.fn) -> None:
+                await fn(settings)
+
+            manager.schedule(scheduled.name, scheduled.cron(settings), accepts_context=False)(run)
+
+        async def stop_with_worker() -> None:
+            await stopping.wait()
+            manager.shutdown.set()
+
+        stopper = asyncio.create_task(stop_with_worker())
+        try:
+            await manager.run()
+        finally:
+            stopper.cancel()
+    finally:
+        await connection.close(timeout=5)
+
+
 Service = Callable[[str, Settings, asyncio.Event], Awaitable[None]]
 _services: list[Service] = []
 
@@ -149,16 +207,23 @@ async def enqueue(
     *,
     dedupe_key: str | None = None,
     skip_duplicate: bool = False,
+    run_at: datetime | None = None,
 ) -> int | None:
     """Queues task `name` inside the caller's transaction: it exists only if `conn` commits.
 
     With `dedupe_key`, a second job with the same key cannot be queued while the first is queued
     or running: it raises, or with `skip_duplicate` queues nothing and returns None.
+
+    With `run_at` (timezone-aware), no worker claims the job before that time on the database's
+    clock; a worker that is up then runs it promptly, and if none is, the first one to start
+    does. The job is a row like any other: it survives restarts, and one worker claims it.
     """
     if not isinstance(conn, TransactionalDBClient):
         raise RuntimeError("enqueue inside `async with in_transaction() as conn`, with that conn")
     if name not in _tasks:
         raise RuntimeError(f"no task is declared as {name!r}")
+    if run_at is not None and run_at.utcoffset() is None:
+        raise ValueError("run_at must be timezone-aware")
     # The transaction's own asyncpg connection: the job row commits or rolls back with it.
     queries = Queries(AsyncpgDriver(conn._connection))
     (job_id,) = await queries.enqueue(
@@ -167,6 +232,12 @@ async def enqueue(
         dedupe_key=dedupe_key,
         on_conflict="skip" if skip_duplicate else "raise",
     )
+    if run_at is not None and job_id is not None:
+        # pgqueuer takes a delay added to the transaction's now(); setting the time itself keeps
+        # it exact whatever the clocks and the session's time zone (an interval's days follow DST).
+        await conn._connection.execute(
+            "UPDATE pgqueuer SET execute_after = greatest($2::timestamptz, now()) WHERE id = $1", job_id, run_at
+        )
     return job_id
 
 
@@ -194,6 +265,12 @@ class Worker:
             asyncio.create_task(_run_service(fn, self.database_url, self.settings, self.stopping), name=fn.__qualname__)
             for fn in _services
         ]
+        if _schedules:
+            sweeps.append(
+                asyncio.create_task(
+                    _run_service(_run_schedules, self.database_url, self.settings, self.stopping), name="schedules"
+                )
+            )
         try:
             while not self.stopping.is_set():
                 try:

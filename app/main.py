@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from app import db, tasks, web
+from app import db, exports, tasks, web
 from app.live.server import LiveServer
 from app.logs import RequestIdMiddleware
 from app.pipeline.core import Pipeline
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             WebSocketRoute("/graphql", live),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *exports.routes(),
             *web.routes(),
         ],
         middleware=[Middleware(RequestIdMiddleware), *web.cors_middleware(settings.allowed_origins)],

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         gt=0,
         description="A mass end that found its team's lock held, or hit an error, runs again after this long.",
     )
+    pause_reminder_interval_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="While a team stays paused, its Admins and Team Leaders are reminded by email this often, "
+        "counted from the pause.",
+    )
+    missing_rep_digest_hour: int = Field(
+        default=8,
+        ge=0,
+        le=23,
+        description="UTC hour at which Managers and Admins get the daily email of newly detected missing reps.",
+    )
     job_heartbeat_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from app import jobs
 from app import notifications  # emails queued by any feature
+from app.account_status import service as account_status  # timed pauses' resume and reminders
 from app.mass_end import service as mass_end  # the mass-end job; re-queues open jobs on start
 from app.missing_reps import reassignment  # the sweep finishing lead moves a dead process left
+from app.missing_reps import digest as missing_rep_digest  # the daily digest of newly detected reps
 from app.settings import Settings
 from app.webhooks import delivery as webhook_delivery  # the dispatcher: one lane per endpoint
 
-__all__ = ["mass_end", "new_worker", "notifications", "reassignment", "webhook_delivery"]
+__all__ = ["account_status", "mass_end", "missing_rep_digest", "new_worker", "notifications", "reassignment", "webhook_delivery"]
 
 
 def new_worker(database_url: str, settings: Settings) -> jobs.Worker:

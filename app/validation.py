@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime, timezone
 
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
@@ -72,6 +73,14 @@ def clean_text(
     if len(text) > max_length:
         raise bad_input(f"{field} must be at most {max_length} characters.", field=field)
     return text
+
+
+def aware_datetime(value: datetime | None) -> datetime | None:
+    """A time input, timezone-aware: one written without an offset is read as UTC (the zone of
+    every time the API returns)."""
+    if value is None or value.utcoffset() is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
 
 
 def normalize_name(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import strawberry
 
@@ -16,6 +16,7 @@ from app.gql import STATE_STREAM, AppInfo, from_record
 from app.leads import service as leads
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
+from app.settings import Settings
 from app.teams.graphql import UserType, load_user
 from app.account_status.models import AccountState
 
@@ -27,6 +28,9 @@ class AccountStatusType:
     state: AccountStateEnum
     paused_at: datetime | None
     pause_reason: str | None
+    resumes_at: datetime | None = strawberry.field(
+        description="When a timed pause ends by itself; null when not paused, or paused until someone unpauses."
+    )
     team_id: strawberry.Private[int]
     paused_by_id: strawberry.Private[int | None]
     counts: strawberry.Private[asyncio.Future | None] = None
@@ -72,11 +76,19 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description='Admins and Team Leaders: stop all new leads. Type "CONFIRM".')
-    async def pause_account(self, info: AppInfo, confirmation: str, reason: str | None = None) -> AccountStatusType:
+    @strawberry.mutation(
+        description='Admins and Team Leaders: stop all new leads, until `until` (at most 90 days ahead; a time '
+        'without an offset is UTC) or until unpaused. On a paused team it changes the schedule only. Type "CONFIRM".'
+    )
+    async def pause_account(
+        self, info: AppInfo, confirmation: str, reason: str | None = None, until: datetime | None = None
+    ) -> AccountStatusType:
         caller = info.context.require(Permission.MANAGE_ACCOUNT_STATUS)
         require_confirmation(confirmation)
-        return AccountStatusType.from_record(await service.pause(caller.team_id, caller.user_id, reason))
+        settings: Settings = info.context.request.app.state.settings
+        remind_every = timedelta(seconds=settings.pause_reminder_interval_seconds)
+        status = await service.pause(caller.team_id, caller.user_id, reason, until, remind_every=remind_every)
+        return AccountStatusType.from_record(status)
 
     @strawberry.mutation(description='Admins and Team Leaders: allow new leads again. Type "CONFIRM".')
     async def unpause_account(self, info: AppInfo, confirmation: str) -> AccountStatusType:

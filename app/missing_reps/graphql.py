@@ -13,7 +13,8 @@ from strawberry.relay import PageInfo
 
 from app.auth import Permission
 from app.gql import AppInfo, from_record, loader, parse_id
-from app.missing_reps import service
+from app.errors import require_confirmation
+from app.missing_reps import bulk, service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 from app.teams.graphql import UserType, load_user
 
@@ -114,6 +115,46 @@ class MissingRepConnection:
         return await service.count_missing_reps(self.team_id, self.status)
 
 
+@strawberry.type(description="A missing rep a bulk action left as it was, and why.")
+class BulkSkip:
+    id: strawberry.ID
+    reason: str = strawberry.field(
+        description="NOT_FOUND, ALREADY_IGNORED, NOT_IGNORED, IGNORED, RESOLVED, NO_SUGGESTION, BELOW_MIN_SCORE, "
+        "AMBIGUOUS (users share the top score) or REFUSED."
+    )
+    message: str
+
+
+@strawberry.type(description="What a bulk action did to each missing rep it was given.")
+class BulkMissingRepsResult:
+    changed: list[MissingRepType]
+    skipped: list[BulkSkip]
+
+    @classmethod
+    def from_result(cls, result: bulk.BulkResult) -> BulkMissingRepsResult:
+        return cls(
+            changed=[MissingRepType.from_record(rep) for rep in result.changed],
+            skipped=[BulkSkip(id=strawberry.ID(s.id), reason=s.reason.value, message=s.message) for s in result.skipped],
+        )
+
+
+@strawberry.type(description="A missing rep and the user accepting suggestions would map it to.")
+class ProposedMatch:
+    missing_rep: MissingRepType
+    user: UserType
+    score: float
+
+
+BULK_IDS = strawberry.argument(description=f"At most {bulk.MAX_BULK_IDS} missing rep ids.")
+MIN_SCORE = strawberry.argument(
+    description="More than 0, at most 1: a rep is mapped when its top suggestion scores at least this "
+    "(suggestions start at 0.85) and no other user has the same score."
+)
+SUGGESTION_IDS = strawberry.argument(
+    description=f"The reps to consider; null: the team's MISSING reps (the first {bulk.MAX_BULK_IDS} by name)."
+)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The team's missing (or ignored) reps, a page at a time.")
@@ -148,6 +189,20 @@ class Query:
         caller = info.context.require(Permission.MANAGE_MISSING_REPS)
         rep = await service.require_missing_rep(caller.team_id, parse_id(id, "Missing rep"))
         return MissingRepType.from_record(rep)
+
+    @strawberry.field(description="What acceptSuggestedMatches would map given the same data: one user per rep.")
+    async def suggested_matches_preview(
+        self,
+        info: AppInfo,
+        min_score: Annotated[float, MIN_SCORE],
+        ids: Annotated[list[strawberry.ID] | None, SUGGESTION_IDS] = None,
+    ) -> list[ProposedMatch]:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        proposals, _ = await bulk.propose_matches(caller.team_id, min_score, ids)
+        return [
+            ProposedMatch(missing_rep=MissingRepType.from_record(p.rep), user=UserType.from_record(p.user), score=p.score)
+            for p in proposals
+        ]
 
 
 @strawberry.type
@@ -186,6 +241,34 @@ class Mutation:
     async def restore_missing_rep(self, info: AppInfo, id: strawberry.ID) -> MissingRepType:
         caller = info.context.require(Permission.MANAGE_MISSING_REPS)
         return MissingRepType.from_record(await service.restore(caller.team_id, caller.user_id, parse_id(id, "Missing rep")))
+
+    @strawberry.mutation(description="Ignore for each rep: MISSING ones move to the ignored list, the rest are skipped.")
+    async def ignore_missing_reps(self, info: AppInfo, ids: Annotated[list[strawberry.ID], BULK_IDS]) -> BulkMissingRepsResult:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        return BulkMissingRepsResult.from_result(await bulk.ignore_many(caller.team_id, caller.user_id, ids))
+
+    @strawberry.mutation(description="Restore for each rep: IGNORED ones go back to the list, the rest are skipped.")
+    async def restore_missing_reps(self, info: AppInfo, ids: Annotated[list[strawberry.ID], BULK_IDS]) -> BulkMissingRepsResult:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        return BulkMissingRepsResult.from_result(await bulk.restore_many(caller.team_id, caller.user_id, ids))
+
+    @strawberry.mutation(
+        description="Map to Rep for each rep whose top suggestion scores at least minScore (ties are skipped as "
+        "AMBIGUOUS); suggestedMatchesPreview lists the same maps."
+    )
+    async def accept_suggested_matches(
+        self,
+        info: AppInfo,
+        min_score: Annotated[float, MIN_SCORE],
+        ids: Annotated[list[strawberry.ID] | None, SUGGESTION_IDS] = None,
+        *,
+        confirmation: str,
+    ) -> BulkMissingRepsResult:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        require_confirmation(confirmation)
+        return BulkMissingRepsResult.from_result(
+            await bulk.accept_suggested_matches(caller.team_id, caller.user_id, min_score, ids)
+        )
 
 
 @strawberry.type

@@ -52,3 +52,24 @@ class MissingRep(Model):
                 fields=("id",), name="missing_rep_reassignment_pending", condition={"reassignment_pending": True}
             ),
         )
+
+
+class MissingRepDigest(Model):
+    """A team's daily digest of new missing reps: the day of the last one and what it covered.
+
+    The next digest starts where the last one's stretch of detection times ended. A digest is
+    claimed by a conditional UPDATE on `digest_on`, so each team gets at most one a day, however
+    many workers run it."""
+
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "switchboard.Team", related_name=False, on_delete=fields.CASCADE
+    )
+    digest_on = fields.DateField(null=True)  # UTC day of the last digest; null: none yet
+    covered_from = fields.DatetimeField(null=True)
+    covered_until = fields.DatetimeField()
+    reps_listed = fields.IntField(default=0)
+
+    class Meta:
+        table = "missing_rep_digest"
+        unique_together = (("team",),)  # one row per team: what the claim's ON CONFLICT relies on

@@ -37,6 +37,11 @@ class Team(Model):
         "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     pause_reason = fields.TextField(null=True)
+    # A timed pause: when it ends by itself (app.account_status.service, the resume timer).
+    resumes_at = fields.DatetimeField(null=True)
+    # When the current pause's next reminder email is due; the reminder job that moves it on
+    # sends that reminder, so each is sent once (app.account_status.service).
+    pause_reminder_at = fields.DatetimeField(null=True)
     default_rep: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )

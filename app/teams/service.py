@@ -235,5 +235,10 @@ async def similar_users(
 
 async def admins(team_id: int, *, connection=None) -> list[UserRecord]:
     """The team's Admins with an email address, by id: whom to tell when nobody else can be."""
-    users = await User.filter(team_id=team_id, role=Role.ADMIN, email__isnull=False).order_by("id").using_db(connection)
+    return await users_with_email(team_id, [Role.ADMIN], connection=connection)
+
+
+async def users_with_email(team_id: int, roles: list[Role], *, connection=None) -> list[UserRecord]:
+    """The team's users in `roles` that have an email address, by id: whom an email can reach."""
+    users = await User.filter(team_id=team_id, role__in=roles, email__isnull=False).order_by("id").using_db(connection)
     return [_user(u) for u in users]

@@ -62,6 +62,7 @@ def account_status(status: Any, changed_by_id: int | None) -> dict[str, Any]:
             "paused_at": status.paused_at,
             "paused_by_user_id": _id(status.paused_by_id),
             "pause_reason": status.pause_reason,
+            "resumes_at": status.resumes_at,
         },
         "changed_by_user_id": _id(changed_by_id),
     }

@@ -48,6 +48,11 @@ OPERATIONS: dict[str, Op] = {
         lambda i: {"id": i["rep"]},
         True,
     ),
+    "suggestedMatchesPreview": Op(
+        P.MANAGE_MISSING_REPS,
+        "query($ids: [ID!]) { suggestedMatchesPreview(minScore: 0.9, ids: $ids) { missingRep { id } user { id } score } }",
+        lambda i: {"ids": [i["rep"]]},
+    ),
     # mutations
     "setDefaultRep": Op(P.MANAGE_TEAM, "mutation($id: ID!) { setDefaultRep(userId: $id) { id } }", lambda i: {"id": i["user"]}, True),
     "ingestLeads": Op(
@@ -78,6 +83,21 @@ OPERATIONS: dict[str, Op] = {
     ),
     "ignoreMissingRep": Op(P.MANAGE_MISSING_REPS, "mutation($id: ID!) { ignoreMissingRep(id: $id) { id } }", lambda i: {"id": i["rep"]}, True),
     "restoreMissingRep": Op(P.MANAGE_MISSING_REPS, "mutation($id: ID!) { restoreMissingRep(id: $id) { id } }", lambda i: {"id": i["rep"]}, True),
+    "ignoreMissingReps": Op(
+        P.MANAGE_MISSING_REPS,
+        "mutation($ids: [ID!]!) { ignoreMissingReps(ids: $ids) { changed { id } skipped { reason } } }",
+        lambda i: {"ids": [i["rep"]]},
+    ),
+    "restoreMissingReps": Op(
+        P.MANAGE_MISSING_REPS,
+        "mutation($ids: [ID!]!) { restoreMissingReps(ids: $ids) { changed { id } skipped { reason } } }",
+        lambda i: {"ids": [i["rep"]]},
+    ),
+    "acceptSuggestedMatches": Op(
+        P.MANAGE_MISSING_REPS,
+        "mutation($ids: [ID!]) { acceptSuggestedMatches(minScore: 0.9, ids: $ids, confirmation: \"nope\") { changed { id } } }",
+        lambda i: {"ids": [i["rep"]]},
+    ),
     # (the world's lead is not assigned to any role's member: only the table decides)
     "endConversation": Op(
         P.END_ANY_CONVERSATION, "mutation($id: ID!) { endConversation(leadId: $id) { id } }", lambda i: {"id": i["lead"]}, True

@@ -19,6 +19,7 @@ PG_TYPES = {
     "BIGINT": ("bigint", None),
     "TEXT": ("text", None),
     "TIMESTAMPTZ": ("timestamp with time zone", None),
+    "DATE": ("date", None),
     "BOOL": ("boolean", None),
     "JSONB": ("jsonb", None),
 }

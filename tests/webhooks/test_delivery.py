@@ -74,8 +74,22 @@ async def test_pause_and_unpause_are_delivered(api, team, receiver):
     assert paused.data["account"]["state"] == "PAUSED" and paused.data["account"]["pause_reason"] == "audit"
     assert paused.data["changed_by_user_id"] == str(team.member(Role.TEAM_LEADER).id)
     assert unpaused.data == {
-        "account": {"state": "ACTIVE", "paused_at": None, "paused_by_user_id": None, "pause_reason": None},
+        "account": {"state": "ACTIVE", "paused_at": None, "paused_by_user_id": None, "pause_reason": None, "resumes_at": None},
         "changed_by_user_id": str(team.member(Role.ADMIN).id),
+    }
+
+
+async def test_a_timed_pause_says_when_it_resumes_and_its_resume_is_delivered_by_no_user(api, team, receiver):
+    await create_endpoint(api, team, receiver, "ops", ["ACCOUNT_PAUSED", "ACCOUNT_UNPAUSED"])
+    until = datetime.now(timezone.utc) + timedelta(seconds=1)
+    timed = 'mutation($u: DateTime) { pauseAccount(confirmation: "CONFIRM", until: $u) { resumesAt } }'
+    resumes_at = (await api.data(timed, {"u": until.isoformat()}, token=team.token(Role.ADMIN)))["pauseAccount"]["resumesAt"]
+    (paused,) = await receiver.wait_for("ops", 1, "account.paused")
+    (resumed,) = await receiver.wait_for("ops", 1, "account.unpaused")
+    assert datetime.fromisoformat(paused.data["account"]["resumes_at"].replace("Z", "+00:00")) == datetime.fromisoformat(resumes_at)
+    assert resumed.data == {
+        "account": {"state": "ACTIVE", "paused_at": None, "paused_by_user_id": None, "pause_reason": None, "resumes_at": None},
+        "changed_by_user_id": None,
     }
 
 
