@@ -4,7 +4,7 @@ import type { BulkResultFieldsFragment } from "../gql/graphql";
 import { apiError } from "./client";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { AcceptSuggestedMatches, SuggestedMatchesPreviewQuery } from "./documents";
-import { useDebounced } from "./EndConversationsDialog";
+import { useDebounced } from "./hooks";
 import { formatNumber, plural } from "./format";
 
 // Suggestions start at 85% (docs/product.md); an automatic mapping asks for more by default.

@@ -1,9 +1,10 @@
-import { useEffect, useId, useMemo, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { useQuery } from "urql";
 import type { ConversationFilter, LeadStatus } from "../gql/graphql";
 import { apiError } from "./client";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { MassEndPreviewQuery } from "./documents";
+import { useDebounced } from "./hooks";
 import { formatNumber, fromLocalDateTime, plural } from "./format";
 
 export const LEAD_STATUSES: { value: LeadStatus; label: string }[] = [
@@ -129,14 +130,4 @@ export function EndConversationsDialog(props: {
       </p>
     </ConfirmDialog>
   );
-}
-
-/** The value, once it has stopped changing for `ms` (the same object until then). */
-export function useDebounced<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
 }
