@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         gt=0,
         description="A mass end that found its team's lock held, or hit an error, runs again after this long.",
     )
+    mass_end_reopen_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 90,
+        description="A completed mass end can be undone (reopenMassEnd) for this long after it finished.",
+    )
     job_heartbeat_timeout: float = Field(
         default=30.0,
         gt=0,
