@@ -9,7 +9,7 @@ import asyncpg
 
 from app import db
 from app.db import LockSpace
-from tests.support import Api, ingest, lead_input
+from tests.support import Api, Member, TeamFixture, ingest, lead_input
 
 JOB_FIELDS = "id state total processed createdAt startedAt finishedAt estimatedSecondsLeft failureReason requestedBy { id }"
 END_ALL = f"mutation($c: String!) {{ endAllConversations(confirmation: $c) {{ {JOB_FIELDS} }} }}"
@@ -47,6 +47,13 @@ async def wait_until_finished(api: Api, token: str, job_id: str, timeout: float 
         if loop.time() > deadline:
             raise AssertionError(f"job {job_id} still {job['state']} after {timeout}s: {job}")
         await asyncio.sleep(0.05)
+
+
+async def leads_of(api: Api, team: TeamFixture, member: Member | None, count: int, prefix: str) -> list[int]:
+    """`count` new leads assigned to `member` (None: to the Default Rep), each with an active conversation."""
+    rep_email = member.email if member else None
+    result = await ingest(api, team, [lead_input(f"{prefix}{n}", rep_email=rep_email) for n in range(count)])
+    return [int(r["lead"]["id"]) for r in result["results"]]
 
 
 async def end_scoped(api: Api, token: str, scope: dict) -> dict:

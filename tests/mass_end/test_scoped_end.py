@@ -19,12 +19,13 @@ from tests.mass_end.support import (
     PREVIEW,
     end_all,
     end_scoped,
+    leads_of,
     preview,
     queued_jobs_by_task,
     team_lock_held,
     wait_until_finished,
 )
-from tests.support import Member, TeamFixture, ingest, lead_input, make_member, make_team
+from tests.support import Member, TeamFixture, make_member, make_team
 
 NOW = datetime.now(timezone.utc)
 
@@ -32,13 +33,6 @@ NOW = datetime.now(timezone.utc)
 @pytest.fixture
 async def team(server):
     return await make_team()
-
-
-async def leads_of(api, team: TeamFixture, member: Member | None, count: int, prefix: str) -> list[int]:
-    """`count` new leads assigned to `member` (None: to the Default Rep), each with an active conversation."""
-    rep_email = member.email if member else None
-    result = await ingest(api, team, [lead_input(f"{prefix}{n}", rep_email=rep_email) for n in range(count)])
-    return [int(r["lead"]["id"]) for r in result["results"]]
 
 
 async def active_lead_ids(team: TeamFixture) -> set[int]:
