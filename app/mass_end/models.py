@@ -74,8 +74,10 @@ class MassEndJob(Model):
 
 
 class MassEndedConversation(Model):
-    """What an END job did to one conversation, written in the batch that ended it: a reopen puts
-    back exactly this, and only where the rows are still as the job left them."""
+    """What an END job did to one conversation, for its undo.
+
+    Written in the batch that ended it; a reopen puts back exactly this, and only where the rows
+    are still as the job left them."""
 
     id = fields.BigIntField(primary_key=True)
     job: fields.ForeignKeyRelation[MassEndJob] = fields.ForeignKeyField(
@@ -83,9 +85,6 @@ class MassEndedConversation(Model):
     )
     conversation: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "switchboard.Conversation", related_name=False, on_delete=fields.CASCADE
-    )
-    lead: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "switchboard.Lead", related_name=False, on_delete=fields.CASCADE
     )
     # The conversation's ended_at as the job set it: a later end sets another.
     ended_at = fields.DatetimeField()
@@ -99,6 +98,6 @@ class MassEndedConversation(Model):
 
     class Meta:
         table = "mass_ended_conversation"
-        unique_together = (("job", "conversation"),)
-        # The reopen walks a job's rows in id order; deleting a lead or conversation finds its rows.
-        indexes = (("job_id", "id"), ("conversation_id",), ("lead_id",))
+        # Written in every mass-end batch, so indexed only as needed: the reopen walks a job's rows
+        # in id order; deleting a conversation (or its lead, or team) finds its rows.
+        indexes = (("job_id", "id"), ("conversation_id",))

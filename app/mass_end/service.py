@@ -119,23 +119,20 @@ def progress_channel(team_id: int, job_id: int) -> str:
 # --- the filter ------------------------------------------------------------------------------
 
 
-def clean_filter(
-    team_id_users: dict[int, Any],
-    member_ids: list[str] | None,
-    lead_statuses: list[LeadStatus] | None,
-    last_activity_before: datetime | None,
+async def parse_filter(
+    team_id: int, member_ids: list[str] | None, lead_statuses: list[LeadStatus] | None, last_activity_before: datetime | None
 ) -> leads.ConversationFilter:
-    """The filter as the leads feature takes it. `team_id_users`: the team's users among the
-    member ids (`member_users`). Empty lists would match nothing and are refused, as are ids
-    that are not users of the team."""
-    members = statuses = None
+    """The filter as the leads feature takes it. Empty lists would match nothing and are refused,
+    as are more than MAX_MEMBER_IDS ids and ids that are not users of the team."""
+    members = statuses = before = None
     if member_ids is not None:
         if not member_ids:
             raise bad_input("memberIds must name at least one member (leave it out to include every member).", field="memberIds")
         if len(member_ids) > MAX_MEMBER_IDS:
             raise bad_input(f"memberIds holds at most {MAX_MEMBER_IDS} ids; this one has {len(member_ids)}.", field="memberIds")
         parsed = [id_number(value) for value in member_ids]
-        unknown = [str(value) for value, number in zip(member_ids, parsed) if number is None or number not in team_id_users]
+        known = await teams.users_by_ids(team_id, [n for n in parsed if n is not None])
+        unknown = [str(value) for value, number in zip(member_ids, parsed) if number not in known]
         if unknown:
             shown = ", ".join(repr(value) for value in unknown[:10])
             raise bad_input(f"memberIds: not members of this team: {shown}.", field="memberIds")
@@ -144,7 +141,6 @@ def clean_filter(
         if not lead_statuses:
             raise bad_input("leadStatuses must name at least one status (leave it out to include every status).", field="leadStatuses")
         statuses = tuple(sorted(set(lead_statuses), key=list(LeadStatus).index))
-    before = None
     if last_activity_before is not None:
         if last_activity_before.tzinfo is None:  # a DateTime without an offset is read as UTC
             last_activity_before = last_activity_before.replace(tzinfo=timezone.utc)
@@ -153,17 +149,6 @@ def clean_filter(
         except OverflowError:
             raise bad_input("lastActivityBefore is out of range.", field="lastActivityBefore") from None
     return leads.ConversationFilter(member_ids=members, lead_statuses=statuses, last_activity_before=before)
-
-
-async def parse_filter(
-    team_id: int, member_ids: list[str] | None, lead_statuses: list[LeadStatus] | None, last_activity_before: datetime | None
-) -> leads.ConversationFilter:
-    """`clean_filter`, with the team's users among `member_ids` read first."""
-    known: dict[int, Any] = {}
-    if member_ids and len(member_ids) <= MAX_MEMBER_IDS:
-        numbers = [n for n in (id_number(value) for value in member_ids) if n is not None]
-        known = await teams.users_by_ids(team_id, numbers) if numbers else {}
-    return clean_filter(known, member_ids, lead_statuses, last_activity_before)
 
 
 def filter_json(scope: leads.ConversationFilter) -> dict[str, Any] | None:

@@ -8,9 +8,9 @@ session advisory lock, and each batch is one statement (its own short transactio
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -65,9 +65,10 @@ LAST_JOB = f"SELECT {JOB_COLUMNS} FROM mass_end_job WHERE team_id = $1 ORDER BY 
 
 # The conversations a reopen left ended, in the order it met them.
 SKIPPED = """
-SELECT lead_id, reopen_outcome FROM mass_ended_conversation
-WHERE job_id = $1 AND reopen_outcome IS NOT NULL AND reopen_outcome <> 'REOPENED'
-ORDER BY id LIMIT $2
+SELECT c.lead_id, r.reopen_outcome
+FROM mass_ended_conversation r JOIN conversation c ON c.id = r.conversation_id
+WHERE r.job_id = $1 AND r.reopen_outcome IS NOT NULL AND r.reopen_outcome <> 'REOPENED'
+ORDER BY r.id LIMIT $2
 """
 
 OPEN_JOB = f"""
@@ -150,8 +151,8 @@ WITH running AS (
     RETURNING id
 ), recorded AS (
     INSERT INTO mass_ended_conversation
-        (job_id, conversation_id, lead_id, ended_at, last_message_id, lead_status_before, lead_status_after)
-    SELECT $1, e.id, e.lead_id, e.ended_at,
+        (job_id, conversation_id, ended_at, last_message_id, lead_status_before, lead_status_after)
+    SELECT $1, e.id, e.ended_at,
            (SELECT max(m.id) FROM message m WHERE m.conversation_id = e.id),
            CASE WHEN u.id IS NULL THEN e.lead_status ELSE 'NEW_LEAD' END,
            CASE WHEN u.id IS NULL THEN e.lead_status ELSE 'UNQUALIFIED' END
@@ -176,7 +177,7 @@ FROM bound CROSS JOIN counted LEFT JOIN progress ON true
 REOPEN_LOCK = """
 SELECT r.id FROM mass_ended_conversation r
 JOIN conversation c ON c.id = r.conversation_id
-JOIN lead l ON l.id = r.lead_id
+JOIN lead l ON l.id = c.lead_id
 WHERE r.job_id = $1 AND r.id > $2 AND r.reopen_outcome IS NULL
 ORDER BY r.id
 LIMIT $3
@@ -191,7 +192,7 @@ REOPEN_BATCH = f"""
 WITH running AS (
     SELECT id FROM mass_end_job WHERE id = $1 AND state = 'RUNNING'
 ), judged AS (
-    SELECT r.id, r.conversation_id, r.lead_id, r.ended_at, r.lead_status_before, r.lead_status_after,
+    SELECT r.id, r.conversation_id, c.lead_id, r.ended_at, r.lead_status_before, r.lead_status_after,
         CASE
             WHEN c.state <> 'ENDED' OR c.end_reason IS DISTINCT FROM 'MASS_END' OR c.ended_at IS DISTINCT FROM r.ended_at
                  OR EXISTS (SELECT FROM conversation n WHERE n.lead_id = c.lead_id AND n.id > c.id)
@@ -204,7 +205,7 @@ WITH running AS (
         END AS outcome
     FROM mass_ended_conversation r
     JOIN conversation c ON c.id = r.conversation_id
-    JOIN lead l ON l.id = r.lead_id
+    JOIN lead l ON l.id = c.lead_id
     WHERE r.id = ANY($2::bigint[]) AND r.reopen_outcome IS NULL AND EXISTS (SELECT FROM running)
 ), reopened AS (
     UPDATE conversation c
@@ -236,6 +237,7 @@ FROM counted LEFT JOIN progress ON true
 """
 
 _DEADLOCK_RETRIES = 3
+R = TypeVar("R")
 
 
 class JobGone(Exception):
@@ -278,40 +280,40 @@ async def batch_commits_without_flush_wait(conn: asyncpg.Connection) -> AsyncIte
             await conn.execute("RESET synchronous_commit")
 
 
+async def _retrying_deadlocks(attempt: Callable[[], Awaitable[R]]) -> R:
+    """Runs one batch; again if PostgreSQL chose it as a deadlock's victim (ingestion re-sending
+    a team's leads locks them in external-id order, a batch in its own): it changed nothing."""
+    for tries_left in range(_DEADLOCK_RETRIES - 1, -1, -1):
+        try:
+            return await attempt()
+        except asyncpg.DeadlockDetectedError:
+            if not tries_left:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def end_batch(
     conn: asyncpg.Connection, job_id: int, team_id: int, after_id: int, limit: int, scope: leads.ConversationFilter
 ) -> Batch:
-    for attempt in range(_DEADLOCK_RETRIES):
-        try:
-            row = await conn.fetchrow(END_BATCH, job_id, team_id, after_id, limit, *scope.params())
-        except asyncpg.DeadlockDetectedError:
-            # Ingestion re-sending this team's leads locks them in another order; try again.
-            if attempt == _DEADLOCK_RETRIES - 1:
-                raise
-            continue
-        if row["id"] is None:
-            raise JobGone(job_id)
-        job = {k: row[k] for k in row.keys() if k not in ("last_id", "ended")}
-        return Batch(last_id=row["last_id"], ended=row["ended"], job=job)
-    raise AssertionError("unreachable")
+    row = await _retrying_deadlocks(lambda: conn.fetchrow(END_BATCH, job_id, team_id, after_id, limit, *scope.params()))
+    if row["id"] is None:
+        raise JobGone(job_id)
+    job = {k: row[k] for k in row.keys() if k not in ("last_id", "ended")}
+    return Batch(last_id=row["last_id"], ended=row["ended"], job=job)
 
 
 async def reopen_batch(conn: asyncpg.Connection, job_id: int, end_job_id: int, after_id: int, limit: int) -> Batch:
     """Judges (and where it may, reopens) the next conversations END job `end_job_id` ended."""
-    for attempt in range(_DEADLOCK_RETRIES):
-        try:
-            async with conn.transaction():
-                ids = [r["id"] for r in await conn.fetch(REOPEN_LOCK, end_job_id, after_id, limit)]
-                if not ids:
-                    return Batch(last_id=None, ended=0, job={})
-                row = await conn.fetchrow(REOPEN_BATCH, job_id, ids)
-        except asyncpg.DeadlockDetectedError:
-            # Ingestion locks a team's leads in external-id order, this batch in its own; try again.
-            if attempt == _DEADLOCK_RETRIES - 1:
-                raise
-            continue
-        if row["id"] is None:
-            raise JobGone(job_id)
-        job = {k: row[k] for k in row.keys() if k != "handled"}
-        return Batch(last_id=max(ids), ended=row["handled"], job=job)
-    raise AssertionError("unreachable")
+
+    async def attempt() -> tuple[list[int], asyncpg.Record | None]:
+        async with conn.transaction():
+            ids = [r["id"] for r in await conn.fetch(REOPEN_LOCK, end_job_id, after_id, limit)]
+            return ids, (await conn.fetchrow(REOPEN_BATCH, job_id, ids) if ids else None)
+
+    ids, row = await _retrying_deadlocks(attempt)
+    if row is None:
+        return Batch(last_id=None, ended=0, job={})
+    if row["id"] is None:
+        raise JobGone(job_id)
+    job = {k: row[k] for k in row.keys() if k != "handled"}
+    return Batch(last_id=max(ids), ended=row["handled"], job=job)

@@ -211,6 +211,7 @@ async def test_a_worker_killed_mid_reopen_is_replaced_and_nothing_is_reopened_tw
     )
     assert [tuple(r) for r in outcomes] == [("REOPENED", mass_end.conversations)]
     moved = await mass_end.conn.fetchval(
-        "SELECT count(*) FROM mass_ended_conversation r JOIN lead l ON l.id = r.lead_id WHERE l.status <> r.lead_status_before"
+        "SELECT count(*) FROM mass_ended_conversation r JOIN conversation c ON c.id = r.conversation_id "
+        "JOIN lead l ON l.id = c.lead_id WHERE l.status <> r.lead_status_before"
     )
     assert moved == 0

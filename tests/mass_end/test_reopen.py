@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -257,8 +257,9 @@ async def test_a_reopen_racing_the_leads_new_messages(api, team, database_url):
     await asyncio.gather(*(write(lead_id) for lead_id in racing), wait_until_finished(api, team.token(Role.ADMIN), job["id"]))
     done = await finished(api, team, job["id"])
 
+    lead_of = dict(await Conversation.filter(team_id=team.id).values_list("id", "lead_id"))
     outcomes = {
-        str(r.lead_id): r.reopen_outcome for r in await MassEndedConversation.filter(job_id=int(end["id"]))
+        str(lead_of[r.conversation_id]): r.reopen_outcome for r in await MassEndedConversation.filter(job_id=int(end["id"]))
     }
     assert set(outcomes) == set(lead_ids) and set(outcomes.values()) <= {"REOPENED", "LEAD_WROTE"}
     assert all(outcomes[i] == "LEAD_WROTE" for i in early)
@@ -328,7 +329,8 @@ async def test_a_rerun_after_a_partial_run_judges_nothing_twice(api, team, datab
             await Conversation.filter(id=r.conversation_id).update(
                 state=ConversationState.ACTIVE, end_reason=None, ended_at=None, assistant_may_reply=True
             )
-            await Lead.filter(id=r.lead_id).update(status=r.lead_status_before)
+            lead_id = (await Conversation.get(id=r.conversation_id)).lead_id
+            await Lead.filter(id=lead_id).update(status=r.lead_status_before)
         await MassEndedConversation.filter(id__in=[r.id for r in rows]).update(reopen_outcome="REOPENED")
         await MassEndJob.filter(id=int(job["id"])).update(state=MassEndState.RUNNING, runs=1, processed=3)
     done = await finished(api, team, job["id"])
