@@ -22,14 +22,14 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('job', fields.ForeignKeyField('switchboard.MassEndJob', source_field='job_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
-                ('conversation', fields.ForeignKeyField('switchboard.Conversation', source_field='conversation_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('conversation', fields.ForeignKeyField('switchboard.Conversation', source_field='conversation_id', db_constraint=False, to_field='id', related_name=False, on_delete=OnDelete.NO_ACTION)),
                 ('ended_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('last_message_id', fields.BigIntField(null=True)),
                 ('lead_status_before', fields.CharEnumField(description='NEW_LEAD: NEW_LEAD\nUNQUALIFIED: UNQUALIFIED\nQUALIFIED: QUALIFIED\nCONVERTED: CONVERTED', enum_type=LeadStatus, max_length=16)),
                 ('lead_status_after', fields.CharEnumField(description='NEW_LEAD: NEW_LEAD\nUNQUALIFIED: UNQUALIFIED\nQUALIFIED: QUALIFIED\nCONVERTED: CONVERTED', enum_type=LeadStatus, max_length=16)),
                 ('reopen_outcome', fields.CharField(null=True, max_length=24)),
             ],
-            options={'table': 'mass_ended_conversation', 'app': 'switchboard', 'indexes': [Index(fields=['job_id', 'id']), Index(fields=['conversation_id'])], 'pk_attr': 'id', 'table_description': 'What an END job did to one conversation, for its undo.'},
+            options={'table': 'mass_ended_conversation', 'app': 'switchboard', 'indexes': [Index(fields=['job_id', 'id'])], 'pk_attr': 'id', 'table_description': 'What an END job did to one conversation, for its undo.'},
             bases=['Model'],
         ),
         ops.AddField(

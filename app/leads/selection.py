@@ -33,12 +33,15 @@ class ConversationFilter:
 
 
 def matches_sql(first: int) -> str:
-    """A predicate on `conversation c` joined with its `lead l`, taking parameters $first..$first+2
-    (`ConversationFilter.params()`). The last activity is the newest message (by id, on the index
+    """A predicate on `conversation c`, taking parameters $first..$first+2
+    (`ConversationFilter.params()`). The lead is read by a subquery per part, reached only when
+    that part is given: a mass end of everything never reads a lead for it, and a scoped one looks
+    each lead up by its key. The last activity is the newest message (by id, on the index
     (conversation_id, id)) or, without messages, the conversation's start."""
     members, statuses, before = first, first + 1, first + 2
-    return f"""(${members}::int[] IS NULL OR l.assigned_user_id = ANY(${members}::int[]))
-    AND (${statuses}::text[] IS NULL OR l.status = ANY(${statuses}::text[]))
+    return f"""(${members}::int[] IS NULL
+         OR (SELECT fl.assigned_user_id FROM lead fl WHERE fl.id = c.lead_id) = ANY(${members}::int[]))
+    AND (${statuses}::text[] IS NULL OR (SELECT fl.status FROM lead fl WHERE fl.id = c.lead_id) = ANY(${statuses}::text[]))
     AND (${before}::timestamptz IS NULL OR COALESCE(
         (SELECT m.created_at FROM message m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1),
         c.created_at

@@ -83,8 +83,12 @@ class MassEndedConversation(Model):
     job: fields.ForeignKeyRelation[MassEndJob] = fields.ForeignKeyField(
         "switchboard.MassEndJob", related_name=False, on_delete=fields.CASCADE
     )
+    # No foreign key constraint: checking one per row (a lookup and a row lock on the
+    # conversation) was a large part of a batch's added cost, and conversations are never deleted
+    # but with their team, whose jobs take these rows with them. A row whose conversation is gone
+    # is never met by the reopen (it joins the conversation).
     conversation: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "switchboard.Conversation", related_name=False, on_delete=fields.CASCADE
+        "switchboard.Conversation", related_name=False, on_delete=fields.NO_ACTION, db_constraint=False
     )
     # The conversation's ended_at as the job set it: a later end sets another.
     ended_at = fields.DatetimeField()
@@ -98,6 +102,5 @@ class MassEndedConversation(Model):
 
     class Meta:
         table = "mass_ended_conversation"
-        # Written in every mass-end batch, so indexed only as needed: the reopen walks a job's rows
-        # in id order; deleting a conversation (or its lead, or team) finds its rows.
-        indexes = (("job_id", "id"), ("conversation_id",))
+        # Written in every mass-end batch, so indexed only as the reopen needs: a job's rows in id order.
+        indexes = (("job_id", "id"),)

@@ -32,7 +32,7 @@ START_JOB = f"""
 INSERT INTO mass_end_job (team_id, requested_by_id, kind, conversation_filter, state, total, processed,
                           skipped_count, runs, created_at)
 SELECT $1, $2, 'END_CONVERSATIONS', $3::jsonb, 'QUEUED', count(*), 0, 0, 0, now()
-FROM conversation c JOIN lead l ON l.id = c.lead_id
+FROM conversation c
 WHERE c.team_id = $1 AND c.state = 'ACTIVE' AND {leads.matches_sql(4)}
 ON CONFLICT (team_id) WHERE state IN ('QUEUED', 'RUNNING') DO NOTHING
 RETURNING {JOB_COLUMNS}
@@ -139,12 +139,11 @@ WITH running AS (
 ), ended AS (
     UPDATE conversation c
     SET state = 'ENDED', end_reason = 'MASS_END', ended_at = now(), assistant_may_reply = false
-    FROM lead l
-    WHERE l.id = c.lead_id AND c.team_id = $2 AND c.state = 'ACTIVE'
+    WHERE c.team_id = $2 AND c.state = 'ACTIVE'
       AND (c.team_id, c.id) > ($2, $3) AND (c.team_id, c.id) <= ($2, (SELECT last_id FROM bound))
       AND EXISTS (SELECT FROM running)
       AND {leads.matches_sql(5)}
-    RETURNING c.id, c.lead_id, c.ended_at, l.status AS lead_status
+    RETURNING c.id, c.lead_id, c.ended_at, (SELECT l.status FROM lead l WHERE l.id = c.lead_id) AS lead_status
 ), unqualified AS (
     UPDATE lead SET status = 'UNQUALIFIED', updated_at = now()
     WHERE id = ANY(ARRAY(SELECT lead_id FROM ended)) AND status = 'NEW_LEAD'
