@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         le=23,
         description="UTC hour at which Managers and Admins get the daily email of newly detected missing reps.",
     )
+    mass_end_reopen_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 90,
+        description="A completed mass end can be undone (reopenMassEnd) for this long after it finished.",
+    )
     job_heartbeat_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -50,6 +50,11 @@ class AccountStatusType:
         job = await mass_end.open_job(self.team_id)
         return MassEndJobType.from_record(job) if job else None
 
+    @strawberry.field(description="The team's most recent mass end or reopen job, whatever its state (for an Undo).")
+    async def last_mass_end_job(self, info: AppInfo) -> MassEndJobType | None:
+        job = await mass_end.last_job(self.team_id)
+        return MassEndJobType.from_record(job) if job else None
+
     @strawberry.field(description="Active conversations a mass end would end now.")
     async def active_conversation_count(self, info: AppInfo) -> int:
         return (await self._counts()).active_conversations

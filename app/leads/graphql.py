@@ -131,7 +131,7 @@ class ConversationType:
     state: ConversationStateEnum
     end_reason: EndReasonEnum | None
     ended_at: datetime | None
-    assistant_may_reply: bool = strawberry.field(description="False once a mass end or endConversation ended it: never again.")
+    assistant_may_reply: bool = strawberry.field(description="False once a mass end or endConversation ended it; only undoing a mass end (reopenMassEnd) gives it back.")
     created_at: datetime
 
     @classmethod

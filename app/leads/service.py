@@ -1,7 +1,7 @@
 """Leads: ingestion from integrations, reading leads, and inbound messages.
 
-Each concern has its module (ingestion, reading, messages, owner_notice, ending); this module is what
-the rest of the app calls.
+Each concern has its module (ingestion, reading, messages, owner_notice, ending, selection); this
+module is what the rest of the app calls.
 """
 
 from app.leads.ending import end_conversation
@@ -13,6 +13,7 @@ from app.leads.messages import (
     receive_lead_message,
 )
 from app.leads.owner_notice import OwnerNotification
+from app.leads.selection import ConversationFilter, MatchingActivity, matches_sql, matching_activity
 from app.leads.reading import (
     ActivityCounts,
     LeadRecord,
@@ -24,11 +25,13 @@ from app.leads.reading import (
 __all__ = [
     "MAX_BATCH",
     "ActivityCounts",
+    "ConversationFilter",
     "ConversationRecord",
     "InboundOutcome",
     "IngestOutcome",
     "LeadData",
     "LeadRecord",
+    "MatchingActivity",
     "MessageRecord",
     "OwnerNotification",
     "activity_counts",
@@ -36,5 +39,7 @@ __all__ = [
     "get_lead",
     "ingest_leads",
     "leads_by_ids",
+    "matches_sql",
+    "matching_activity",
     "receive_lead_message",
 ]

@@ -1,18 +1,25 @@
-"""Mass end: one durable job per team ends every active conversation, batch by batch.
+"""Mass end: one durable job per team ends the active conversations a filter chooses (every one
+when the filter is empty), batch by batch; within a window it can be undone by a REOPEN job.
 
-`end_all_conversations` records the job and queues its background work in one transaction. The
+`end_conversations` records the job and queues its background work in one transaction. The
 job (`run_job`, run by any worker) holds the team's advisory lock, so two workers never run one
 team's mass end at once, and ends conversations in keyset batches, each committed together with
 the job's `processed` and then published on the job's progress channel. A run that dies is
 taken up again by another worker; since every batch only changes rows still ACTIVE, nothing is
 ended twice and `processed` counts exactly the rows changed. Runs are counted in the job row
 (the queue does not count a re-claim as an attempt) and the job FAILS after MASS_END_MAX_RUNS.
+
+Each batch records what it did to every conversation (mass_ended_conversation). `reopen_mass_end`
+starts a REOPEN job, a job like the others (same queue task, team lock, batches, progress): it
+reopens each conversation still exactly as its END job left it, puts back the lead status that
+job changed, and records why it left the others ended.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,11 +32,14 @@ from tortoise.transactions import in_transaction
 from app import broadcast, db, jobs, notifications, records
 from app.account_status import service as account_status
 from app.audit import service as audit
-from app.errors import not_found
+from app.errors import bad_input, conflict, not_found
+from app.leads import service as leads
+from app.leads.models import LeadStatus
 from app.mass_end import sql
-from app.mass_end.models import MassEndState
+from app.mass_end.models import MassEndKind, MassEndState, ReopenSkipReason
 from app.settings import Settings
 from app.teams import service as teams
+from app.validation import id_number
 from app.webhooks import payloads
 from app.webhooks import service as webhooks
 from app.webhooks.models import EventType
@@ -38,6 +48,9 @@ log = logging.getLogger(__name__)
 
 RUN_TASK = "mass_end"
 AUDIT_ACTION = "MASS_END"
+REOPEN_AUDIT_ACTION = "MASS_END_REOPEN"
+MAX_MEMBER_IDS = 1000
+MAX_SKIPPED_LISTED = 1000
 PROGRESS_TOPIC = "mass_end_progress"
 # A subscriber re-reads the job this often when no event came: events can be lost (a worker
 # killed between its commit and its publish, a broker restart) and a stream must still end.
@@ -52,14 +65,19 @@ class MassEndJobRecord:
     id: int
     team_id: int
     requested_by_id: int | None
+    kind: MassEndKind
+    conversation_filter: dict[str, Any] | None  # END jobs: the filter as given; None: every conversation
+    reopens_id: int | None  # REOPEN jobs: the END job undone
     state: MassEndState
     total: int
     processed: int
+    skipped_count: int
     runs: int
     error: str | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    reopenable_until: datetime | None  # END jobs that can be undone: until when (see is_reopenable)
 
     @property
     def finished(self) -> bool:
@@ -78,38 +96,242 @@ class MassEndJobRecord:
         """Whether this snapshot is later than `other` (processed and state only move forward)."""
         return (self.processed, _STATE_ORDER[self.state]) > (other.processed, _STATE_ORDER[other.state])
 
+    def is_reopenable(self, now: datetime | None = None) -> bool:
+        """A completed END job inside its window, not reopened yet (starting a reopen clears it)."""
+        return self.reopenable_until is not None and self.reopenable_until > (now or datetime.now(timezone.utc))
+
+    @property
+    def noun(self) -> str:
+        return "reopen" if self.kind == MassEndKind.REOPEN else "mass end"
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MassEndJobRecord:
-        return records.build(cls, row)
+        scope = row["conversation_filter"]
+        if isinstance(scope, str):  # jsonb read through asyncpg without a codec
+            scope = json.loads(scope)
+        return records.build(cls, row, conversation_filter=scope)
 
 
 def progress_channel(team_id: int, job_id: int) -> str:
     return broadcast.team_channel(team_id, f"{PROGRESS_TOPIC}:{job_id}")
 
 
-async def end_all_conversations(team_id: int, requested_by_id: int | None) -> MassEndJobRecord:
-    """Starts the team's mass end and returns its job at once; if one is open, returns that one.
+# --- the filter ------------------------------------------------------------------------------
 
-    The job row, its queued background work and the audit event commit together. Only a started
-    job is audited: asking again while one runs changes nothing.
+
+async def parse_filter(
+    team_id: int, member_ids: list[str] | None, lead_statuses: list[LeadStatus] | None, last_activity_before: datetime | None
+) -> leads.ConversationFilter:
+    """The filter as the leads feature takes it. Empty lists would match nothing and are refused,
+    as are more than MAX_MEMBER_IDS ids and ids that are not users of the team."""
+    members = statuses = before = None
+    if member_ids is not None:
+        if not member_ids:
+            raise bad_input("memberIds must name at least one member (leave it out to include every member).", field="memberIds")
+        if len(member_ids) > MAX_MEMBER_IDS:
+            raise bad_input(f"memberIds holds at most {MAX_MEMBER_IDS} ids; this one has {len(member_ids)}.", field="memberIds")
+        parsed = [id_number(value) for value in member_ids]
+        known = await teams.users_by_ids(team_id, [n for n in parsed if n is not None])
+        unknown = [str(value) for value, number in zip(member_ids, parsed) if number not in known]
+        if unknown:
+            shown = ", ".join(repr(value) for value in unknown[:10])
+            raise bad_input(f"memberIds: not members of this team: {shown}.", field="memberIds")
+        members = tuple(sorted(set(parsed)))
+    if lead_statuses is not None:
+        if not lead_statuses:
+            raise bad_input("leadStatuses must name at least one status (leave it out to include every status).", field="leadStatuses")
+        statuses = tuple(sorted(set(lead_statuses), key=list(LeadStatus).index))
+    if last_activity_before is not None:
+        if last_activity_before.tzinfo is None:  # a DateTime without an offset is read as UTC
+            last_activity_before = last_activity_before.replace(tzinfo=timezone.utc)
+        try:
+            before = last_activity_before.astimezone(timezone.utc)
+        except OverflowError:
+            raise bad_input("lastActivityBefore is out of range.", field="lastActivityBefore") from None
+    return leads.ConversationFilter(member_ids=members, lead_statuses=statuses, last_activity_before=before)
+
+
+def filter_json(scope: leads.ConversationFilter) -> dict[str, Any] | None:
+    """What a job stores and shows: the given parts, as the API names them; None when empty."""
+    if scope.is_empty:
+        return None
+    shown: dict[str, Any] = {}
+    if scope.member_ids is not None:
+        shown["memberIds"] = [str(i) for i in scope.member_ids]
+    if scope.lead_statuses is not None:
+        shown["leadStatuses"] = [s.value for s in scope.lead_statuses]
+    if scope.last_activity_before is not None:
+        shown["lastActivityBefore"] = scope.last_activity_before.isoformat()
+    return shown
+
+
+def filter_from_json(shown: dict[str, Any] | None) -> leads.ConversationFilter:
+    if not shown:
+        return leads.ConversationFilter()
+    members, statuses, before = shown.get("memberIds"), shown.get("leadStatuses"), shown.get("lastActivityBefore")
+    return leads.ConversationFilter(
+        member_ids=None if members is None else tuple(int(i) for i in members),
+        lead_statuses=None if statuses is None else tuple(LeadStatus(s) for s in statuses),
+        last_activity_before=None if before is None else datetime.fromisoformat(before),
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    conversation_count: int
+    member_count: int
+    summary: str
+    by_member: tuple[tuple[int, int], ...]  # (user id, conversations), most first
+
+
+def summary(conversations: int, members: int) -> str:
+    """"12 conversations across 3 members", in the singular where it is one."""
+    return (
+        f"{conversations} conversation{'' if conversations == 1 else 's'} "
+        f"across {members} member{'' if members == 1 else 's'}"
+    )
+
+
+async def preview(team_id: int, scope: leads.ConversationFilter) -> Preview:
+    """What `end_conversations` with this filter would end, were it started now."""
+    activity = await leads.matching_activity(team_id, scope)
+    members = len(activity.by_member)
+    return Preview(
+        conversation_count=activity.conversation_count,
+        member_count=members,
+        summary=summary(activity.conversation_count, members),
+        by_member=activity.by_member,
+    )
+
+
+# --- starting jobs -----------------------------------------------------------------------------
+
+
+async def end_all_conversations(team_id: int, requested_by_id: int | None) -> MassEndJobRecord:
+    """`end_conversations` with the empty filter: every active conversation."""
+    return await end_conversations(team_id, requested_by_id, leads.ConversationFilter())
+
+
+async def end_conversations(team_id: int, requested_by_id: int | None, scope: leads.ConversationFilter) -> MassEndJobRecord:
+    """Starts the team's mass end of the conversations `scope` chooses and returns its job at once.
+
+    The job row (with its filter), its queued background work and the audit event commit
+    together. Asking again while the same end (same filter) is open returns that job and changes
+    nothing; while another job (another filter, or a reopen) is open, it is a CONFLICT.
     """
+    shown = filter_json(scope)
     for _ in range(3):
         async with in_transaction() as conn:
-            rows = await conn.execute_query_dict(sql.START_JOB, [team_id, requested_by_id])
+            rows = await conn.execute_query_dict(
+                sql.START_JOB, [team_id, requested_by_id, None if shown is None else json.dumps(shown), *scope.params()]
+            )
             if rows:
                 job = MassEndJobRecord.from_row(rows[0])
                 await jobs.enqueue(conn, RUN_TASK, {"job_id": job.id}, dedupe_key=_dedupe_key(job.id))
                 await audit.record(
-                    team_id, requested_by_id, AUDIT_ACTION, {"job_id": job.id, "total": job.total}, connection=conn
+                    team_id,
+                    requested_by_id,
+                    AUDIT_ACTION,
+                    {"job_id": job.id, "total": job.total, "filter": shown},
+                    connection=conn,
                 )
             else:
                 rows = await conn.execute_query_dict(sql.OPEN_JOB, [team_id])
                 if not rows:
                     continue  # the open job finished between the two statements: start a new one
-                return MassEndJobRecord.from_row(rows[0])
+                open_job = MassEndJobRecord.from_row(rows[0])
+                if open_job.kind == MassEndKind.END_CONVERSATIONS and open_job.conversation_filter == shown:
+                    return open_job
+                raise _open_job_conflict(open_job)
         await account_status.announce(team_id)  # dashboards show the open job
         return job
     raise RuntimeError(f"could not start or find a mass end for team {team_id}")
+
+
+async def reopen_mass_end(team_id: int, requested_by_id: int | None, job_id: int) -> MassEndJobRecord:
+    """Starts undoing END job `job_id` and returns the REOPEN job at once.
+
+    Only a COMPLETED END job of the team, within its window (`reopenable_until`), once (the
+    database decides: the insert does nothing otherwise, and the reason is then read). The team's
+    one open job rule holds for reopens too. The REOPEN job, its queued work, the END job's closed
+    window and the audit event commit together.
+    """
+    for _ in range(3):
+        async with in_transaction() as conn:
+            rows = await conn.execute_query_dict(sql.START_REOPEN, [job_id, team_id, requested_by_id])
+            if not rows:
+                await _refuse_reopen(conn, team_id, job_id)
+                continue  # nothing explains it any more (the open job just finished): try again
+            await conn.execute_query(sql.CLOSE_REOPEN_WINDOW, [job_id])
+            job = MassEndJobRecord.from_row(rows[0])
+            await jobs.enqueue(conn, RUN_TASK, {"job_id": job.id}, dedupe_key=_dedupe_key(job.id))
+            await audit.record(
+                team_id,
+                requested_by_id,
+                REOPEN_AUDIT_ACTION,
+                {"job_id": job.id, "reopens_job_id": job_id, "total": job.total},
+                connection=conn,
+            )
+        await account_status.announce(team_id)
+        return job
+    raise RuntimeError(f"could not start the reopen of mass end {job_id} of team {team_id}")
+
+
+async def _refuse_reopen(conn, team_id: int, job_id: int) -> None:
+    """Raises why END job `job_id` cannot be reopened now; returns if nothing explains it."""
+    rows = await conn.execute_query_dict(sql.TEAM_JOB, [job_id, team_id])
+    if not rows:
+        raise not_found("Mass end job")
+    target = MassEndJobRecord.from_row(rows[0])
+    if target.kind != MassEndKind.END_CONVERSATIONS:
+        raise conflict("This job is itself a reopen; only a mass end can be reopened.")
+    if target.state != MassEndState.COMPLETED:
+        raise conflict(f"Only a completed mass end can be reopened; this one is {target.state.value}.")
+    reopen = await conn.execute_query_dict(sql.REOPEN_OF, [job_id])
+    if reopen:
+        raise conflict(f"This mass end was already reopened (job {reopen[0]['id']}).", reopenJobId=str(reopen[0]["id"]))
+    if not target.is_reopenable():
+        raise conflict(
+            f"The time to reopen this mass end is over: it finished at {target.finished_at:%Y-%m-%d %H:%M} UTC."
+        )
+    opened = await conn.execute_query_dict(sql.OPEN_JOB, [team_id])
+    if opened:
+        raise _open_job_conflict(MassEndJobRecord.from_row(opened[0]))
+
+
+def _open_job_conflict(open_job: MassEndJobRecord) -> Exception:
+    return conflict(
+        f"The team's {open_job.noun} (job {open_job.id}) is still {open_job.state.value.lower()}; "
+        "start this once it has finished.",
+        openJobId=str(open_job.id),
+    )
+
+
+async def jobs_by_ids(team_id: int, job_ids: list[int]) -> dict[int, MassEndJobRecord]:
+    rows = await db.connection().execute_query_dict(sql.TEAM_JOBS, [team_id, job_ids])
+    return {row["id"]: MassEndJobRecord.from_row(row) for row in rows}
+
+
+async def reopens_of(team_id: int, end_job_ids: list[int]) -> dict[int, MassEndJobRecord]:
+    """The REOPEN job of each of these END jobs that has one, by END job id."""
+    rows = await db.connection().execute_query_dict(sql.REOPENS_OF, [team_id, end_job_ids])
+    return {row["reopens_id"]: MassEndJobRecord.from_row(row) for row in rows}
+
+
+async def last_job(team_id: int) -> MassEndJobRecord | None:
+    """The team's most recent job of either kind."""
+    rows = await db.connection().execute_query_dict(sql.LAST_JOB, [team_id])
+    return MassEndJobRecord.from_row(rows[0]) if rows else None
+
+
+async def skipped(job: MassEndJobRecord, first: int) -> list[tuple[int, ReopenSkipReason]]:
+    """A REOPEN job's first `first` conversations left ended: (lead id, why)."""
+    if not 0 <= first <= MAX_SKIPPED_LISTED:
+        raise bad_input(f"first must be between 0 and {MAX_SKIPPED_LISTED}.", field="first")
+    if job.kind != MassEndKind.REOPEN or job.reopens_id is None or first == 0:
+        return []
+    rows = await db.connection().execute_query_dict(sql.SKIPPED, [job.reopens_id, first])
+    return [(row["lead_id"], ReopenSkipReason(row["reopen_outcome"])) for row in rows]
 
 
 async def get_job(team_id: int, job_id: int) -> MassEndJobRecord:
@@ -212,29 +434,32 @@ async def _run_locked(conn: asyncpg.Connection, job_id: int, settings: Settings,
         return  # finished while we waited for the lock
     job = MassEndJobRecord.from_row(row)
     if job.runs > settings.mass_end_max_runs:
-        await _fail(job, f"The mass end was started {settings.mass_end_max_runs} times without finishing.")
+        await _fail(job, f"The {job.noun} was started {settings.mass_end_max_runs} times without finishing.")
         return
+    run_batches = _reopen_in_batches if job.kind == MassEndKind.REOPEN else _end_in_batches
     try:
-        await _end_in_batches(conn, job, settings.mass_end_batch_size, stopping)
+        await run_batches(conn, job, settings.mass_end_batch_size, stopping)
+        await _complete(job, settings.mass_end_reopen_hours)
     except jobs.RetryRequested:
         raise
     except sql.JobGone:
-        log.info("mass end %s is no longer running (its team was deleted?); stopping", job.id)
+        log.info("%s %s is no longer running (its team was deleted?); stopping", job.noun, job.id)
     except Exception as exc:  # noqa: BLE001 - bounded by runs: retry, or fail for good
-        log.exception("mass end %s failed in run %s", job.id, job.runs)
+        log.exception("%s %s failed in run %s", job.noun, job.id, job.runs)
         if job.runs >= settings.mass_end_max_runs:
-            await _fail(job, f"The mass end failed {job.runs} times; the last error was {type(exc).__name__}.")
+            await _fail(job, f"The {job.noun} failed {job.runs} times; the last error was {type(exc).__name__}.")
             return
         raise jobs.retry_later(settings.mass_end_retry_seconds, f"run {job.runs} failed: {exc!r}") from exc
 
 
 async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch_size: int, stopping: asyncio.Event) -> None:
     after_id, swept = 0, False
+    scope = filter_from_json(job.conversation_filter)
     async with sql.batch_commits_without_flush_wait(conn):
         while True:
             if stopping.is_set():
                 raise jobs.retry_later(0, "worker stopping; another worker resumes it")
-            batch = await sql.end_batch(conn, job.id, job.team_id, after_id, batch_size)
+            batch = await sql.end_batch(conn, job.id, job.team_id, after_id, batch_size, scope)
             if batch.ended:
                 await _publish(MassEndJobRecord.from_row(batch.job))
             if batch.last_id is not None:
@@ -245,11 +470,31 @@ async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch
             # One more pass from the start: a conversation whose insert committed after this
             # pass went by its (lower) id is still ended.
             after_id, swept = 0, True
-    row = await _finish(job.team_id, sql.COMPLETE, job.id)
+
+
+async def _reopen_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch_size: int, stopping: asyncio.Event) -> None:
+    """Walks what the END job recorded, once, in id order: nothing is added to it any more, and a
+    row judged by an earlier run is passed over."""
+    assert job.reopens_id is not None
+    after_id = 0
+    async with sql.batch_commits_without_flush_wait(conn):
+        while True:
+            if stopping.is_set():
+                raise jobs.retry_later(0, "worker stopping; another worker resumes it")
+            batch = await sql.reopen_batch(conn, job.id, job.reopens_id, after_id, batch_size)
+            if batch.last_id is None:
+                break
+            if batch.ended:
+                await _publish(MassEndJobRecord.from_row(batch.job))
+            after_id = batch.last_id
+
+
+async def _complete(job: MassEndJobRecord, reopen_hours: float) -> None:
+    row = await _finish(job.team_id, sql.COMPLETE, job.id, reopen_hours * 3600)
     if row is not None:
         await _publish(MassEndJobRecord.from_row(row))
         await account_status.announce(job.team_id)
-        log.info("mass end %s of team %s completed: %s conversations", job.id, job.team_id, row["processed"])
+        log.info("%s %s of team %s completed: %s conversations", job.noun, job.id, job.team_id, row["processed"])
 
 
 async def _fail(job: MassEndJobRecord, reason: str) -> None:
@@ -263,7 +508,8 @@ async def _fail(job: MassEndJobRecord, reason: str) -> None:
 async def _finish(team_id: int, statement: str, *params: Any) -> dict[str, Any] | None:
     """COMPLETE or FAIL the job; in the same transaction, the team's Admins are emailed (once per
     job: only the statement that finishes it returns a row) and a completion is announced to
-    partners as one mass_end.completed summary (the conversations it ended send no events)."""
+    partners as one mass_end.completed (or mass_end.reopened) summary: the conversations it ended
+    or reopened send no events."""
     async with in_transaction() as conn:
         # Users are read first: tables are then locked in the order the test harness's TRUNCATE
         # takes them, so a job finishing during a test's teardown cannot deadlock with it.
@@ -272,7 +518,9 @@ async def _finish(team_id: int, statement: str, *params: Any) -> dict[str, Any] 
         if not rows:
             return None
         job = MassEndJobRecord.from_row(rows[0])
-        if job.state == MassEndState.COMPLETED:
+        if job.state == MassEndState.COMPLETED and job.kind == MassEndKind.REOPEN:
+            await webhooks.emit(conn, job.team_id, EventType.MASS_END_REOPENED, [payloads.mass_end_reopened(job)])
+        elif job.state == MassEndState.COMPLETED:
             await webhooks.emit(conn, job.team_id, EventType.MASS_END_COMPLETED, [payloads.mass_end_completed(job)])
         for admin in admins:
             await notifications.queue_email(conn, finished_email(admin, job))
@@ -280,6 +528,8 @@ async def _finish(team_id: int, statement: str, *params: Any) -> dict[str, Any] 
 
 
 def finished_email(admin: teams.UserRecord, job: MassEndJobRecord) -> notifications.Email:
+    if job.kind == MassEndKind.REOPEN:
+        return _reopen_finished_email(admin, job)
     if job.state == MassEndState.COMPLETED:
         subject = f"Mass end completed: {job.processed} conversations ended"
         what = f"The mass end of your team's conversations completed: {job.processed} conversations were ended."
@@ -295,3 +545,21 @@ def finished_email(admin: teams.UserRecord, job: MassEndJobRecord) -> notificati
 
 async def _publish(job: MassEndJobRecord) -> None:
     await broadcast.publish(progress_channel(job.team_id, job.id), records.to_payload(job))
+
+
+def _reopen_finished_email(admin: teams.UserRecord, job: MassEndJobRecord) -> notifications.Email:
+    reopened = job.processed - job.skipped_count
+    if job.state == MassEndState.COMPLETED:
+        subject = f"Mass end undone: {reopened} conversations reopened"
+        what = (
+            f"The undo of mass end {job.reopens_id} completed: {reopened} conversations were reopened "
+            f"and {job.skipped_count} left ended because something happened to them since (the dashboard lists them)."
+        )
+    else:
+        subject = "Undoing a mass end failed"
+        what = (
+            f"The undo of mass end {job.reopens_id} failed after reopening {reopened} conversations: {job.error}\n"
+            "The conversations it did not reach are still ended."
+        )
+    body = f"Hi {admin.name},\n\n{what}\n\nRequested at {job.created_at:%Y-%m-%d %H:%M} UTC (job {job.id}).\n\n-- Switchboard\n"
+    return notifications.Email(to=admin.email, subject=subject, body=body)

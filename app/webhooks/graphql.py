@@ -16,7 +16,7 @@ WebhookEventTypeEnum = strawberry.enum(
     EventType,
     name="WebhookEventType",
     description="On the wire (the body's `type`): lead.created, lead.status_changed, conversation.ended, "
-    "missing_rep.detected, account.paused, account.unpaused, mass_end.completed.",
+    "missing_rep.detected, account.paused, account.unpaused, mass_end.completed, mass_end.reopened.",
 )
 WebhookDeliveryStateEnum = strawberry.enum(DeliveryState, name="WebhookDeliveryState")
 

@@ -15,6 +15,7 @@ class EventType(str, Enum):
     ACCOUNT_PAUSED = "ACCOUNT_PAUSED"
     ACCOUNT_UNPAUSED = "ACCOUNT_UNPAUSED"
     MASS_END_COMPLETED = "MASS_END_COMPLETED"
+    MASS_END_REOPENED = "MASS_END_REOPENED"
 
     @property
     def wire(self) -> str:
@@ -29,6 +30,7 @@ _WIRE = {
     EventType.ACCOUNT_PAUSED: "account.paused",
     EventType.ACCOUNT_UNPAUSED: "account.unpaused",
     EventType.MASS_END_COMPLETED: "mass_end.completed",
+    EventType.MASS_END_REOPENED: "mass_end.reopened",
 }
 # Sent by sendTestWebhook to one endpoint only; nobody subscribes to it.
 TEST_EVENT = "webhook.test"

@@ -74,6 +74,23 @@ def mass_end_completed(job: Any) -> dict[str, Any]:
             "id": _id(job.id),
             "state": job.state.value,
             "conversations_ended": job.processed,
+            "filter": job.conversation_filter,
+            "requested_by_user_id": _id(job.requested_by_id),
+            "requested_at": job.created_at,
+            "started_at": job.started_at,
+            "completed_at": job.finished_at,
+        }
+    }
+
+
+def mass_end_reopened(job: Any) -> dict[str, Any]:
+    return {
+        "mass_end_reopen": {
+            "id": _id(job.id),
+            "mass_end_id": _id(job.reopens_id),
+            "state": job.state.value,
+            "conversations_reopened": job.processed - job.skipped_count,
+            "conversations_skipped": job.skipped_count,
             "requested_by_user_id": _id(job.requested_by_id),
             "requested_at": job.created_at,
             "started_at": job.started_at,

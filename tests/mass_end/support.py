@@ -9,12 +9,28 @@ import asyncpg
 
 from app import db
 from app.db import LockSpace
-from tests.support import Api, ingest, lead_input
+from tests.support import Api, Member, TeamFixture, ingest, lead_input
 
 JOB_FIELDS = "id state total processed createdAt startedAt finishedAt estimatedSecondsLeft failureReason requestedBy { id }"
 END_ALL = f"mutation($c: String!) {{ endAllConversations(confirmation: $c) {{ {JOB_FIELDS} }} }}"
 JOB = f"query($id: ID!) {{ massEndJob(id: $id) {{ {JOB_FIELDS} }} }}"
 PROGRESS = f"subscription($id: ID!) {{ massEndProgress(jobId: $id) {{ {JOB_FIELDS} }} }}"
+
+# Scoped ends and their undo.
+SCOPED_JOB_FIELDS = (
+    f"{JOB_FIELDS} kind filter skippedCount reopenableUntil reopenedBy {{ id }} reopens {{ id }} "
+    "skipped { reason lead { id } }"
+)
+END = (
+    "mutation($c: String!, $f: ConversationFilter!) "
+    f"{{ endConversations(confirmation: $c, filter: $f) {{ {SCOPED_JOB_FIELDS} }} }}"
+)
+PREVIEW = (
+    "query($f: ConversationFilter) { massEndPreview(filter: $f) { "
+    "conversationCount memberCount summary byMember { conversationCount user { id } } } }"
+)
+REOPEN = f"mutation($id: ID!, $c: String!) {{ reopenMassEnd(jobId: $id, confirmation: $c) {{ {SCOPED_JOB_FIELDS} }} }}"
+SCOPED_JOB = f"query($id: ID!) {{ massEndJob(id: $id) {{ {SCOPED_JOB_FIELDS} }} }}"
 
 
 async def end_all(api: Api, token: str) -> dict:
@@ -31,6 +47,29 @@ async def wait_until_finished(api: Api, token: str, job_id: str, timeout: float 
         if loop.time() > deadline:
             raise AssertionError(f"job {job_id} still {job['state']} after {timeout}s: {job}")
         await asyncio.sleep(0.05)
+
+
+async def leads_of(api: Api, team: TeamFixture, member: Member | None, count: int, prefix: str) -> list[int]:
+    """`count` new leads assigned to `member` (None: to the Default Rep), each with an active conversation."""
+    rep_email = member.email if member else None
+    result = await ingest(api, team, [lead_input(f"{prefix}{n}", rep_email=rep_email) for n in range(count)])
+    return [int(r["lead"]["id"]) for r in result["results"]]
+
+
+async def end_scoped(api: Api, token: str, scope: dict) -> dict:
+    return (await api.data(END, {"c": "CONFIRM", "f": scope}, token=token))["endConversations"]
+
+
+async def preview(api: Api, token: str, scope: dict | None) -> dict:
+    return (await api.data(PREVIEW, {"f": scope}, token=token))["massEndPreview"]
+
+
+async def reopen(api: Api, token: str, job_id: str) -> dict:
+    return (await api.data(REOPEN, {"id": job_id, "c": "CONFIRM"}, token=token))["reopenMassEnd"]
+
+
+async def scoped_job(api: Api, token: str, job_id: str) -> dict:
+    return (await api.data(SCOPED_JOB, {"id": job_id}, token=token))["massEndJob"]
 
 
 async def ingest_many(api: Api, team, count: int, prefix: str = "L") -> list[str]:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from app import db
-from tests.mass_end.support import END_ALL
+from tests.mass_end.support import END_ALL, REOPEN
 from tests.support import Api, free_port, lead_input
 
 LEADS = 3000
@@ -80,6 +80,8 @@ class QueuedMassEnd:
     conn: asyncpg.Connection
     job_id: int
     conversations: int
+    api: Api
+    admin_token: str
     workers: list[asyncio.subprocess.Process] = field(default_factory=list)
 
     async def start_worker(self) -> asyncio.subprocess.Process:
@@ -128,7 +130,7 @@ async def queued_mass_end(own_database, api_without_workers):
     conn = await asyncpg.connect(**db.credentials_from_url(own_database))
     conversations = await conn.fetchval("SELECT count(*) FROM conversation WHERE state = 'ACTIVE'")
     assert conversations == LEADS + 25  # seed-demo's own leads too
-    queued = QueuedMassEnd(own_database, conn, job_id, conversations)
+    queued = QueuedMassEnd(own_database, conn, job_id, conversations, api, admin)
     try:
         yield queued
     finally:
@@ -177,3 +179,39 @@ async def test_a_worker_stopped_mid_job_hands_it_back_at_once(queued_mass_end):
     second = await mass_end.start_worker()
     await mass_end.wait_until_finished(second)
     await mass_end.assert_each_conversation_ended_once()
+
+
+async def test_a_worker_killed_mid_reopen_is_replaced_and_nothing_is_reopened_twice(queued_mass_end):
+    """The same for the undo: SIGKILL while a REOPEN job runs; the next worker finishes it, each
+    conversation reopened exactly once, each lead's status back where it was, the counts exact."""
+    mass_end = queued_mass_end
+    worker = await mass_end.start_worker()
+    await mass_end.wait_until_finished(worker)
+    worker.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(worker.wait(), 30) == 0
+    reopened = await mass_end.api.data(REOPEN, {"id": str(mass_end.job_id), "c": "CONFIRM"}, token=mass_end.admin_token)
+    end_job_id, mass_end.job_id = mass_end.job_id, int(reopened["reopenMassEnd"]["id"])
+
+    first = await mass_end.start_worker()
+    await mass_end.wait_for_first_batch(first)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    killed = await mass_end.job()
+    assert killed["state"] == "RUNNING" and 0 < killed["processed"] < mass_end.conversations, dict(killed)
+    active = await mass_end.conn.fetchval("SELECT count(*) FROM conversation WHERE state = 'ACTIVE'")
+    assert active == killed["processed"]  # each committed batch was counted with its rows
+
+    second = await mass_end.start_worker()
+    done = await mass_end.wait_until_finished(second)
+    assert (done["state"], done["processed"], done["total"], done["runs"]) == ("COMPLETED", mass_end.conversations, mass_end.conversations, 2)
+    rows = await mass_end.conn.fetch("SELECT state, end_reason, assistant_may_reply, count(*) FROM conversation GROUP BY 1, 2, 3")
+    assert [tuple(r) for r in rows] == [("ACTIVE", None, True, mass_end.conversations)]
+    outcomes = await mass_end.conn.fetch(
+        "SELECT reopen_outcome, count(*) FROM mass_ended_conversation WHERE job_id = $1 GROUP BY 1", end_job_id
+    )
+    assert [tuple(r) for r in outcomes] == [("REOPENED", mass_end.conversations)]
+    moved = await mass_end.conn.fetchval(
+        "SELECT count(*) FROM mass_ended_conversation r JOIN conversation c ON c.id = r.conversation_id "
+        "JOIN lead l ON l.id = c.lead_id WHERE l.status <> r.lead_status_before"
+    )
+    assert moved == 0

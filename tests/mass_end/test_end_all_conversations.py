@@ -78,13 +78,13 @@ async def test_without_a_token_it_is_unauthenticated(api, team):
 
 
 async def test_the_request_is_audited_with_its_job(api, team):
-    """Starting a mass end writes one AuditEvent (actor, job, total) in the same transaction."""
+    """Starting a mass end writes one AuditEvent (actor, job, total, filter: none) in the same transaction."""
     await ingest_many(api, team, 3)
     job = await end_all(api, team.token(Role.TEAM_LEADER))
     await wait_until_finished(api, team.token(Role.TEAM_LEADER), job["id"])
     events = await AuditEvent.filter(team_id=team.id)
     assert [(e.action, e.actor_id, e.details) for e in events] == [
-        ("MASS_END", team.member(Role.TEAM_LEADER).id, {"job_id": int(job["id"]), "total": 3})
+        ("MASS_END", team.member(Role.TEAM_LEADER).id, {"job_id": int(job["id"]), "total": 3, "filter": None})
     ]
 
 

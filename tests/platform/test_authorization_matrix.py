@@ -41,6 +41,7 @@ OPERATIONS: dict[str, Op] = {
     "auditLog": Op(P.READ_AUDIT_LOG, "{ auditLog { edges { node { id } } } }"),
     "users": Op(P.LIST_USERS, "{ users { edges { node { id email } } } }"),
     "massEndJob": Op(P.READ_ACCOUNT_STATUS, "query($id: ID!) { massEndJob(id: $id) { id } }", lambda i: {"id": i["job"]}, True),
+    "massEndPreview": Op(P.MANAGE_ACCOUNT_STATUS, "{ massEndPreview(filter: {leadStatuses: [NEW_LEAD]}) { summary byMember { user { id } } } }"),
     "missingReps": Op(P.MANAGE_MISSING_REPS, "{ missingReps { edges { node { id } } } }"),
     "missingRep": Op(
         P.MANAGE_MISSING_REPS,
@@ -69,6 +70,17 @@ OPERATIONS: dict[str, Op] = {
     "pauseAccount": Op(P.MANAGE_ACCOUNT_STATUS, "mutation { pauseAccount(confirmation: \"nope\") { state } }"),
     "unpauseAccount": Op(P.MANAGE_ACCOUNT_STATUS, "mutation { unpauseAccount(confirmation: \"nope\") { state } }"),
     "endAllConversations": Op(P.MANAGE_ACCOUNT_STATUS, "mutation { endAllConversations(confirmation: \"nope\") { id } }"),
+    "endConversations": Op(
+        P.MANAGE_ACCOUNT_STATUS, "mutation { endConversations(confirmation: \"nope\", filter: {leadStatuses: [NEW_LEAD]}) { id } }"
+    ),
+    # CONFIRM: the job is looked up (another team's is NOT_FOUND); this team's is still open, or
+    # the first allowed caller undoes it and the rest meet a CONFLICT.
+    "reopenMassEnd": Op(
+        P.MANAGE_ACCOUNT_STATUS,
+        "mutation($id: ID!) { reopenMassEnd(jobId: $id, confirmation: \"CONFIRM\") { id } }",
+        lambda i: {"id": i["job"]},
+        True,
+    ),
     "addMissingRepAsUser": Op(
         P.MANAGE_MISSING_REPS,
         "mutation($id: ID!) { addMissingRepAsUser(id: $id, input: {email: \"matrix@corp.example\"}) { id } }",

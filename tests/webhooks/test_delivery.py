@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from app.webhooks import service as webhooks
 from app.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 from app.teams.models import Role
-from tests.mass_end.support import end_all, ingest_many, team_lock_held, wait_until_finished
+from tests.mass_end.support import end_all, end_scoped, ingest_many, reopen, team_lock_held, wait_until_finished
 from tests.support import ingest, lead_input, make_team
 from tests.webhooks.receiver import Answer
 from tests.webhooks.support import (
@@ -310,6 +310,35 @@ async def test_a_mass_end_sends_one_summary_and_nothing_per_conversation(api, te
     assert mass_end["requested_by_user_id"] == str(team.member(Role.ADMIN).id)
     assert mass_end["requested_at"] and mass_end["completed_at"]
     assert await WebhookDelivery.all().count() == 3
+
+
+async def test_a_scoped_end_and_its_undo_send_one_summary_each_and_nothing_per_conversation(api, team, receiver):
+    """mass_end.completed carries the filter; the reopen sends one mass_end.reopened with what it
+    reopened and skipped, and no conversation or lead status event for the conversations it moved."""
+    await ingest_many(api, team, 12)
+    await create_endpoint(api, team, receiver, "crm")
+    scope = {"leadStatuses": ["NEW_LEAD"]}
+    end = await end_scoped(api, team.token(Role.ADMIN), scope)
+    await wait_until_finished(api, team.token(Role.ADMIN), end["id"])
+    (completed,) = await receiver.wait_for("crm", 1, "mass_end.completed")
+    assert (completed.data["mass_end"]["conversations_ended"], completed.data["mass_end"]["filter"]) == (12, scope)
+
+    job = await reopen(api, team.token(Role.TEAM_LEADER), end["id"])
+    await wait_until_finished(api, team.token(Role.ADMIN), job["id"])
+    (summary,) = await receiver.wait_for("crm", 1, "mass_end.reopened")
+    assert summary.data["mass_end_reopen"] == {
+        "id": job["id"],
+        "mass_end_id": end["id"],
+        "state": "COMPLETED",
+        "conversations_reopened": 12,
+        "conversations_skipped": 0,
+        "requested_by_user_id": str(team.member(Role.TEAM_LEADER).id),
+        "requested_at": summary.data["mass_end_reopen"]["requested_at"],
+        "started_at": summary.data["mass_end_reopen"]["started_at"],
+        "completed_at": summary.data["mass_end_reopen"]["completed_at"],
+    }
+    await asyncio.sleep(1.0)
+    assert sorted(r.type for r in receiver.of("crm") if r.type != "lead.created") == ["mass_end.completed", "mass_end.reopened"]
 
 
 async def test_admins_are_emailed_once_when_a_mass_end_completes(api, team, mailbox):
