@@ -259,3 +259,13 @@ async def test_two_removals_of_one_alias_at_once_remove_it_once(api, team, steve
     outcomes = sorted("ok" if not b.get("errors") else b["errors"][0]["extensions"]["code"] for b in bodies)
     assert outcomes == ["NOT_FOUND", "ok"]
     assert [e.action for e in await audit_events(team)].count("USER_ALIAS_REMOVED") == 1
+
+
+async def test_a_rep_sees_their_aliases_but_not_the_missing_reps_behind_them(api, team, steve):
+    """aliasDetails is part of any visible User; the MissingRep it links to stays Managers' and Admins'."""
+    await _mapped(api, team, steve)
+    token = steve.token
+    mine = await api.data("{ viewer { aliasDetails { alias createdBy { id } } crmOwnerIds } }", token=token)
+    assert mine["viewer"]["aliasDetails"][0]["alias"] == "Stephen Smith"
+    code = await api.error_code("{ viewer { aliasDetails { missingRep { id } } } }", token=token)
+    assert code == "FORBIDDEN"
