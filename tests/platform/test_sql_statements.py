@@ -132,5 +132,5 @@ async def test_ingestion_costs_a_fixed_number_of_statements_however_big_the_batc
             data = await api.data(ingest, {"leads": _mixed_batch(tag, size)}, token=team.integration_token)
         assert data["ingestLeads"]["createdCount"] == size, data
         counts.append(len(sent))
-    # token, gate, match, reps by id, reps by name, leads, conversations, counts, webhooks, ...
+    # One per step (token, gate, rep match, reps by id, reps by name, leads, ...), none per lead.
     assert counts[1] == counts[2] == 13, counts
