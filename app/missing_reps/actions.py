@@ -154,9 +154,7 @@ async def add_as_user(
             params=[MissingRepResolution.ADDED_AS_USER.value, None, actor_id],
         )
         user = await teams.create_user(team_id, name=name, role=role, email=email, phone=phone, connection=conn)
-        alias_added = normalize_name(name) != rep.normalized_name and await teams.add_alias(
-            conn, team_id, user.id, rep.name, created_by_id=actor_id, missing_rep_id=rep.id
-        )
+        alias_added = normalize_name(name) != rep.normalized_name and await _add_alias(conn, team_id, rep, user, actor_id)
         await _attach_crm_owner_id(conn, team_id, rep, user, actor_id)
         await _record_resolution(conn, team, rep, user, AuditAction.ADDED_AS_USER, actor_id, alias_added)
         if user.email:
@@ -181,12 +179,24 @@ async def map_to_user(team_id: int, actor_id: int | None, rep_id: int, user_id: 
             params=[MissingRepResolution.MAPPED_TO_USER.value, None, actor_id],
         )
         user = await teams.get_user(team_id, user_id, connection=conn)
-        alias_added = await teams.add_alias(
-            conn, team_id, user.id, rep.name, created_by_id=actor_id, missing_rep_id=rep.id
-        )
+        alias_added = await _add_alias(conn, team_id, rep, user, actor_id)
         await _attach_crm_owner_id(conn, team_id, rep, user, actor_id)
         await _record_resolution(conn, team, rep, user, AuditAction.MAPPED_TO_USER, actor_id, alias_added)
     return await _finish_after_resolve(team_id, rep_id)
+
+
+async def _add_alias(
+    conn: BaseDBAsyncClient, team_id: int, rep: MissingRepRecord, user: teams.UserRecord, actor_id: int | None
+) -> bool:
+    """The rep's name as the user's alias. A name taken by another user is CONFLICT, except for
+    a rep with an external id: the id tells it apart (two CRM owners may share a name), so the
+    user gets the id alone."""
+    try:
+        return await teams.add_alias(conn, team_id, user.id, rep.name, created_by_id=actor_id, missing_rep_id=rep.id)
+    except AppError as error:
+        if error.code is ErrorCode.CONFLICT and rep.external_id:
+            return False  # add_alias checks before it writes: the transaction is intact
+        raise
 
 
 async def _attach_crm_owner_id(

@@ -193,3 +193,21 @@ async def test_the_missing_rep_type_shows_the_external_id(api, team):
     rep = await MissingRep.get(team_id=team.id)
     data = await api.data(f"query($id: ID!) {{ missingRep(id: $id) {{ {REP_FIELDS} externalId }} }}", {"id": str(rep.id)}, token=team.token(Role.MANAGER))
     assert data["missingRep"]["externalId"] == "005SHOW"
+
+
+async def test_a_rep_with_an_external_id_maps_even_when_its_name_is_another_users(api, team):
+    """Two CRM owners called John Smith: one became a user after the other was detected. The
+    missing one still maps to someone else, by its id alone (no alias: the name is taken), and
+    its next leads follow the id. Without an external id, a taken name stays CONFLICT."""
+    await ingest(api, team, [crm_lead("a", "005J2", "John Smith"), lead_input("b", "Ann Other")])
+    await make_member(team.id, "John Smith", email="john@corp.example")
+    await make_member(team.id, "Ann Other", email="ann@corp.example")
+    johnny = await make_member(team.id, "Johnny Smith", email="johnny@corp.example")
+    by_id = await MissingRep.get(team_id=team.id, external_id="005J2")
+    mapped = (await api.data(MAP, {"id": str(by_id.id), "userId": str(johnny.id)}, token=team.token(Role.MANAGER)))["mapMissingRepToUser"]
+    assert mapped["status"] == "RESOLVED" and mapped["resolvedUser"]["aliases"] == []
+    result = await ingest(api, team, [crm_lead("c", "005J2", "John Smith")])
+    assert result["results"][0]["lead"]["assignedUser"]["id"] == str(johnny.id)
+    by_name = await MissingRep.get(team_id=team.id, external_id=None)
+    body = await api(MAP, {"id": str(by_name.id), "userId": str(johnny.id)}, token=team.token(Role.MANAGER))
+    assert body["errors"][0]["extensions"]["code"] == "CONFLICT"
