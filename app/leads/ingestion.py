@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 MAX_EXTERNAL_ID = 200
+# A batch that loses a race on a missing rep's key (a unique index, or a deadlock between the
+# upserts by id and by name) is rolled back whole and run again, at most this many times in all.
+_WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -143,16 +146,13 @@ async def ingest_leads(team_id: int, leads: list[LeadData]) -> list[IngestOutcom
             new_rep_ids = await _write(team_id, valid, outcomes)
             break
         except (IntegrityError, asyncpg.DeadlockDetectedError) as error:
-            # Rolled back whole. Only the race the missing-rep upsert can lose is run again (see
+            # Only the races the missing-rep upserts can lose are run again (see
             # app.missing_reps.detection); any other error is a real one.
             if attempt == _WRITE_ATTEMPTS or not _lost_a_rep_race(error):
                 raise
             log.info("ingestion lost a race on a missing rep's key; running the batch again: %s", error)
     await missing_reps.publish_detected(team_id, new_rep_ids)
     return [outcomes[i] for i in range(len(leads))]
-
-
-_WRITE_ATTEMPTS = 3
 
 
 def _lost_a_rep_race(error: Exception) -> bool:

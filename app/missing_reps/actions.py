@@ -128,7 +128,7 @@ async def add_as_user(
     CONFLICT. When the user's name differs from the rep's, the rep's name becomes the user's
     alias, so integrations that keep sending it reach the new user; a rep with an external id
     gives the user that CRM owner id. A new user with an email is sent an invitation
-    (app.missing_reps.invitations), queued in the same transaction.
+    (app.teams.invitations), queued in the same transaction.
     """
     if not teams.may_grant(actor_role, role):
         raise AppError(

@@ -35,9 +35,8 @@ def invitation(team: TeamRecord, user: UserRecord, added_by: str, dashboard_url:
 async def queue_invitation(
     conn: BaseDBAsyncClient, team: TeamRecord, user: UserRecord, added_by_id: int | None, *, dashboard_url: str | None
 ) -> None:
-    """Queues the invitation in the caller's transaction (sent after it commits, never if it rolls back)."""
-    if not user.email:
-        return
+    """Queues the invitation to `user` (who has an email) in the caller's transaction: sent after
+    it commits, never if it rolls back."""
     added_by = "An Admin"
     if added_by_id is not None:
         added_by = (await get_user(team.id, added_by_id, connection=conn)).name
