@@ -20,14 +20,15 @@ def invitation(team: TeamRecord, user: UserRecord, added_by: str, dashboard_url:
     """
     where = f"the Switchboard dashboard at {dashboard_url}" if dashboard_url else "your team's Switchboard dashboard"
     role = ROLE_NAMES[user.role]
+    article = "an" if role[0] in "AEIOU" else "a"
     body = (
         f"Hello {user.name},\n\n"
-        f"{added_by} added you to the team {team.name} on Switchboard as a {role}.\n"
+        f"{added_by} added you to the team {team.name} on Switchboard as {article} {role}.\n"
         "Leads that your CRM assigns to you are now routed to you.\n\n"
-        f"To sign in to {where}, you need an API token of your own: ask an Admin of {team.name}\n"
-        "(tokens are created by whoever runs Switchboard, with `switchboard create-token "
-        f"{team.id} --user-id {user.id}`),\n"
-        "then paste it on the dashboard's sign-in page. Keep it secret: it acts as you.\n"
+        f"To sign in to {where}, you need an API token of your own.\n"
+        f"Ask an Admin of {team.name} for one: tokens are created by whoever runs Switchboard\n"
+        f"(`switchboard create-token {team.id} --user-id {user.id}`).\n"
+        "Then paste it on the dashboard's sign-in page. Keep it secret: it acts as you.\n"
     )
     return notifications.Email(to=user.email, subject=f"You were added to {team.name} on Switchboard", body=body)
 
