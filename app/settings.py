@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         default=True,
         description="Execute each event once per distinct subscription; off: once per subscriber (the baseline).",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people open the dashboard at (e.g. https://switchboard.example.com/), used in "
+        "emails; unset: the address the request that sent the email came to.",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API from another origin: CORS on HTTP, and websockets (JSON list).",

@@ -3,9 +3,12 @@ set-based behind the team's lead gate, with missing-rep detection."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
+import asyncpg
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.account_status import service as account_status
@@ -17,8 +20,13 @@ from app.webhooks import payloads
 from app.webhooks import service as webhooks
 from app.webhooks.models import EventType
 
+log = logging.getLogger(__name__)
+
 MAX_BATCH = 1000
 MAX_EXTERNAL_ID = 200
+# A batch that loses a race on a missing rep's key (a unique index, or a deadlock between the
+# upserts by id and by name) is rolled back whole and run again, at most this many times in all.
+_WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,10 @@ def clean_lead(index: int, raw: LeadData) -> _CleanLead:
     rep_name = clean_text(raw.rep_name, field="rep.name", max_length=MAX_NAME)
     if rep_name and not normalize_name(rep_name):
         rep_name = None  # punctuation only: names nobody
-    rep = RepRef(name=rep_name or rep_email, email=rep_email) if (rep_name or rep_email) else None
+    rep_external_id = clean_text(raw.rep_external_id, field="rep.externalId", max_length=MAX_EXTERNAL_ID)
+    # A rep sent with only an email is known by that email, with only an id by that id.
+    rep_label = rep_name or rep_email or rep_external_id
+    rep = RepRef(name=rep_label, email=rep_email, external_id=rep_external_id) if rep_label else None
     name = clean_text(raw.name, field="name", max_length=MAX_NAME)
     data = LeadData(
         external_id=external_id,
@@ -70,7 +81,7 @@ def clean_lead(index: int, raw: LeadData) -> _CleanLead:
         phone=phone,
         rep_name=rep_name,
         rep_email=rep_email,
-        rep_external_id=clean_text(raw.rep_external_id, field="rep.externalId", max_length=MAX_EXTERNAL_ID),
+        rep_external_id=rep_external_id,
     )
     return _CleanLead(index=index, data=data, rep=rep)
 
@@ -130,6 +141,29 @@ async def ingest_leads(team_id: int, leads: list[LeadData]) -> list[IngestOutcom
         first_index[key] = index
         valid.append(clean)
 
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            new_rep_ids = await _write(team_id, valid, outcomes)
+            break
+        except (IntegrityError, asyncpg.DeadlockDetectedError) as error:
+            # Only the races the missing-rep upserts can lose are run again (see
+            # app.missing_reps.detection); any other error is a real one.
+            if attempt == _WRITE_ATTEMPTS or not _lost_a_rep_race(error):
+                raise
+            log.info("ingestion lost a race on a missing rep's key; running the batch again: %s", error)
+    await missing_reps.publish_detected(team_id, new_rep_ids)
+    return [outcomes[i] for i in range(len(leads))]
+
+
+def _lost_a_rep_race(error: Exception) -> bool:
+    if isinstance(error, asyncpg.DeadlockDetectedError):
+        return True
+    cause = error.__cause__
+    return isinstance(cause, asyncpg.UniqueViolationError) and cause.table_name == "missing_rep"
+
+
+async def _write(team_id: int, valid: list[_CleanLead], outcomes: dict[int, IngestOutcome]) -> list[int]:
+    """The batch's one transaction; the ids of the reps it detected first."""
     new_rep_ids: list[int] = []
     async with in_transaction() as conn:
         gate = await account_status.lock_team_for_lead_creation(conn, team_id)
@@ -164,27 +198,30 @@ async def ingest_leads(team_id: int, leads: list[LeadData]) -> list[IngestOutcom
             )
             new_rep_ids = [d.id for d in detected.values() if d.inserted]
             await webhooks.emit(conn, team_id, EventType.LEAD_CREATED, [payloads.lead_created(r) for r in written if r["inserted"]])
-            reps = {rep.normalized_name: rep for rep in unmatched}
+            reps = {rep.key: rep for rep in unmatched}
             await webhooks.emit(
                 conn,
                 team_id,
                 EventType.MISSING_REP_DETECTED,
-                [payloads.missing_rep_detected(d.id, reps[n].name, reps[n].email) for n, d in detected.items() if d.inserted],
+                [
+                    payloads.missing_rep_detected(d.id, reps[k].name, reps[k].email, reps[k].external_id)
+                    for k, d in detected.items()
+                    if d.inserted
+                ],
             )
             for c in valid:
                 row = by_external[c.data.external_id]
                 outcomes[c.index] = IngestOutcome(
                     index=c.index, external_id=c.data.external_id, lead_id=row["id"], created=row["inserted"]
                 )
-    await missing_reps.publish_detected(team_id, new_rep_ids)
-    return [outcomes[i] for i in range(len(leads))]
+    return new_rep_ids
 
 
 def _row_values(c: _CleanLead, matches, detected, default_rep_id: int | None) -> tuple:
     user_id = matches.get(c.rep) if c.rep else None
     missing_rep_id = None
     if c.rep and user_id is None:
-        rep = detected[c.rep.normalized_name]
+        rep = detected[c.rep.key]
         missing_rep_id = rep.id
         # A rep resolved after this batch matched its reps (Add as User / Map to Rep committed
         # in between): the lead goes to that user, not to a Default Rep nobody moves it from.

@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
-from app.errors import AppError, bad_input, conflict, not_found
+from app.errors import AppError, ErrorCode, bad_input, conflict, not_found
 from app.missing_reps.listing import (
     COLUMNS,
     MissingRepRecord,
@@ -28,6 +28,7 @@ from app.missing_reps.reassignment import (
     finish_reassignment,
     leads_source,
 )
+from app.teams import invitations
 from app.teams import service as teams
 from app.teams.models import Role
 from app.validation import clean_email, clean_name, clean_phone, normalize_name
@@ -115,14 +116,26 @@ async def add_as_user(
     name: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    role: Role = Role.REP,
+    actor_role: Role | None = None,
+    dashboard_url: str | None = None,
 ) -> MissingRepRecord:
-    """Creates a REP user from the missing rep, resolves the rep, and moves its leads that are
-    still with the Default Rep to the new user.
+    """Creates a user from the missing rep, resolves the rep, and moves its leads that are still
+    with the Default Rep to the new user.
 
-    The name defaults to the rep's; an email or a phone is required; an email already taken in
-    the team is CONFLICT. When the user's name differs from the rep's, the rep's name becomes
-    the user's alias, so integrations that keep sending it reach the new user.
+    The role defaults to REP and may not be above the caller's own (FORBIDDEN). The name defaults
+    to the rep's; an email or a phone is required; an email already taken in the team is
+    CONFLICT. When the user's name differs from the rep's, the rep's name becomes the user's
+    alias, so integrations that keep sending it reach the new user; a rep with an external id
+    gives the user that CRM owner id. A new user with an email is sent an invitation
+    (app.teams.invitations), queued in the same transaction.
     """
+    if not teams.may_grant(actor_role, role):
+        raise AppError(
+            ErrorCode.FORBIDDEN,
+            f"You may not add a user with the {role.value} role: it is above your own.",
+            field="role",
+        )
     rep = await require_missing_rep(team_id, rep_id)
     name = clean_name(name if name and name.strip() else rep.name, field="name")
     email = clean_email(email, field="email")
@@ -131,7 +144,7 @@ async def add_as_user(
         raise bad_input("Give the new user an email or a phone number.", field="email")
     team = await teams.get_team(team_id)
     async with in_transaction() as conn:
-        await _change_status(
+        rep = await _change_status(
             conn,
             team_id,
             rep_id,
@@ -140,18 +153,20 @@ async def add_as_user(
             set_sql=_RESOLVE_SET,
             params=[MissingRepResolution.ADDED_AS_USER.value, None, actor_id],
         )
-        user = await teams.create_user(team_id, name=name, role=Role.REP, email=email, phone=phone, connection=conn)
-        alias_added = normalize_name(name) != rep.normalized_name and await teams.add_alias(
-            conn, team_id, user.id, rep.name
-        )
+        user = await teams.create_user(team_id, name=name, role=role, email=email, phone=phone, connection=conn)
+        alias_added = normalize_name(name) != rep.normalized_name and await _add_alias(conn, team_id, rep, user, actor_id)
+        await _attach_crm_owner_id(conn, team_id, rep, user, actor_id)
         await _record_resolution(conn, team, rep, user, AuditAction.ADDED_AS_USER, actor_id, alias_added)
+        if user.email:
+            await invitations.queue_invitation(conn, team, user, actor_id, dashboard_url=dashboard_url)
     return await _finish_after_resolve(team_id, rep_id)
 
 
 async def map_to_user(team_id: int, actor_id: int | None, rep_id: int, user_id: int) -> MissingRepRecord:
-    """Adds the rep's name as an alias of an existing user, resolves the rep, and moves its
-    leads that are still with the Default Rep to that user. Later leads under that name go
-    straight to the user (rep resolution matches aliases)."""
+    """Adds the rep's name as an alias of an existing user (and its external id, if it has one, as
+    the user's CRM owner id), resolves the rep, and moves its leads that are still with the
+    Default Rep to that user. Later leads under that name or id go straight to the user (rep
+    resolution matches both)."""
     team = await teams.get_team(team_id)
     async with in_transaction() as conn:
         rep = await _change_status(
@@ -164,9 +179,34 @@ async def map_to_user(team_id: int, actor_id: int | None, rep_id: int, user_id: 
             params=[MissingRepResolution.MAPPED_TO_USER.value, None, actor_id],
         )
         user = await teams.get_user(team_id, user_id, connection=conn)
-        alias_added = await teams.add_alias(conn, team_id, user.id, rep.name)
+        alias_added = await _add_alias(conn, team_id, rep, user, actor_id)
+        await _attach_crm_owner_id(conn, team_id, rep, user, actor_id)
         await _record_resolution(conn, team, rep, user, AuditAction.MAPPED_TO_USER, actor_id, alias_added)
     return await _finish_after_resolve(team_id, rep_id)
+
+
+async def _add_alias(
+    conn: BaseDBAsyncClient, team_id: int, rep: MissingRepRecord, user: teams.UserRecord, actor_id: int | None
+) -> bool:
+    """The rep's name as the user's alias. A name taken by another user is CONFLICT, except for
+    a rep with an external id: the id tells it apart (two CRM owners may share a name), so the
+    user gets the id alone."""
+    try:
+        return await teams.add_alias(conn, team_id, user.id, rep.name, created_by_id=actor_id, missing_rep_id=rep.id)
+    except AppError as error:
+        if error.code is ErrorCode.CONFLICT and rep.external_id:
+            return False  # add_alias checks before it writes: the transaction is intact
+        raise
+
+
+async def _attach_crm_owner_id(
+    conn: BaseDBAsyncClient, team_id: int, rep: MissingRepRecord, user: teams.UserRecord, actor_id: int | None
+) -> None:
+    """A rep keyed by an external id gives it to its user, so the next leads match by id."""
+    if rep.external_id:
+        await teams.add_crm_owner_id(
+            conn, team_id, user.id, rep.external_id, created_by_id=actor_id, missing_rep_id=rep.id
+        )
 
 
 async def _record_resolution(
@@ -182,11 +222,16 @@ async def _record_resolution(
     says how many leads the batches are about to move."""
     await conn.execute_query("UPDATE missing_rep SET resolved_user_id = $2 WHERE id = $1", [rep.id, user.id])
     leads_to_move = await count_leads_to_move(conn, team.id, rep.id, leads_source(team.default_rep_id, user.id))
+    extra: dict[str, Any] = {}
+    if rep.external_id:
+        extra["crm_owner_id"] = rep.external_id
+    if action is AuditAction.ADDED_AS_USER:
+        extra["role"] = user.role.value
     await audit.record(
         team.id,
         actor_id,
         action.value,
-        _details(rep, user_id=user.id, user_name=user.name, alias_added=alias_added, leads_moved=leads_to_move),
+        _details(rep, user_id=user.id, user_name=user.name, alias_added=alias_added, leads_moved=leads_to_move, **extra),
         connection=conn,
     )
 

@@ -12,11 +12,13 @@ import strawberry
 from strawberry.relay import PageInfo
 
 from app.auth import Permission
+from app.errors import require_confirmation
 from app.gql import AppInfo, from_record, loader, parse_id
 from app.errors import require_confirmation
 from app.missing_reps import bulk, service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
-from app.teams.graphql import UserType, load_user
+from app.teams.graphql import RoleEnum, UserType, load_user
+from app.teams.models import Role
 
 MissingRepStatusEnum = strawberry.enum(MissingRepStatus, name="MissingRepStatus")
 MissingRepResolutionEnum = strawberry.enum(MissingRepResolution, name="MissingRepResolution")
@@ -37,8 +39,11 @@ class MissingRepOrderInput:
 @strawberry.input(description="A new user made from a missing rep: an email or a phone is required.")
 class NewUserInput:
     name: str | None = strawberry.field(default=None, description="Defaults to the missing rep's name.")
-    email: str | None = None
+    email: str | None = strawberry.field(default=None, description="The new user is emailed an invitation here.")
     phone: str | None = strawberry.field(default=None, description="Any format; stored as E.164 (national numbers: US).")
+    role: RoleEnum | None = strawberry.field(
+        default=Role.REP, description="Never above the caller's own (ADMIN > TEAM_LEADER > MANAGER > REP); null: REP."
+    )
 
 
 @strawberry.type(description="A user who may be the missing rep, with how likely (0 to 1).")
@@ -50,8 +55,13 @@ class SuggestedMatch:
 @strawberry.type(name="MissingRep", description="A CRM rep that integrations name but who is not a user here.")
 class MissingRepType:
     id: strawberry.ID
-    name: str = strawberry.field(description="The name as the integration first sent it.")
+    name: str = strawberry.field(
+        description="The name as the integration first sent it (for a rep with an external id: as last sent)."
+    )
     email: str | None
+    external_id: str | None = strawberry.field(
+        description="The CRM owner id integrations send for this rep, if any: the rep is keyed by it."
+    )
     date_found: datetime
     leads_originally_assigned: int = strawberry.field(
         description="Leads first ingested under this rep (re-sent leads are not counted again)."
@@ -95,6 +105,50 @@ class MissingRepType:
 
         matches = await loader(info, "missing_rep_suggestions", load).load(self.record)
         return [SuggestedMatch(user=UserType.from_record(m.user), score=m.score) for m in matches]
+
+
+# User.aliasDetails resolves to the teams service's AliasRecords, which have every attribute
+# below: this type lives here because it links to a missing rep, and teams may not import us.
+@strawberry.type(name="UserAlias", description="A name under which integrations know a user, and where it came from.")
+class UserAliasType:
+    alias: str
+    created_at: datetime
+    team_id: strawberry.Private[int]
+    created_by_id: strawberry.Private[int | None]
+    missing_rep_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who added it (Map to Rep or Add as User); null for older aliases.")
+    async def created_by(self, info: AppInfo) -> UserType | None:
+        if self.created_by_id is None:
+            return None
+        return await load_user(info, self.team_id, self.created_by_id)
+
+    @strawberry.field(description="The missing rep it came from (Managers and Admins).")
+    async def missing_rep(self, info: AppInfo) -> MissingRepType | None:
+        if self.missing_rep_id is None:
+            return None
+        return await load_missing_rep(info, self.team_id, self.missing_rep_id)
+
+
+async def load_missing_rep(info: AppInfo, team_id: int, rep_id: int) -> MissingRepType | None:
+    async def load(ids: list[int]) -> list[service.MissingRepRecord | None]:
+        found = await service.missing_reps_by_ids(team_id, ids)
+        return [found.get(i) for i in ids]
+
+    rep = await loader(info, f"missing_reps_of_team_{team_id}", load).load(rep_id)
+    return MissingRepType.from_record(rep) if rep else None
+
+
+@strawberry.type(description="What removing an alias did.")
+class RemoveAliasResult:
+    user: UserType
+    leads_staying: int = strawberry.field(
+        description="Existing leads that came to the user under the alias (or the CRM owner id detached with it): they stay."
+    )
+    message: str
+    reopened_missing_rep: MissingRepType | None = strawberry.field(
+        description="The rep the alias came from, back on the Missing Reps list (null: none was resolved to this user)."
+    )
 
 
 @strawberry.type
@@ -155,6 +209,13 @@ SUGGESTION_IDS = strawberry.argument(
 )
 
 
+def _dashboard_url(info: AppInfo) -> str:
+    """Where people open the dashboard: PUBLIC_URL, else the address this request came to (the
+    dashboard is served at its root)."""
+    request = info.context.request
+    return request.app.state.settings.public_url or str(request.base_url)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The team's missing (or ignored) reps, a page at a time.")
@@ -208,7 +269,8 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Creates a REP user from the missing rep, resolves it and moves its leads from the Default Rep."
+        description="Creates a user (REP unless a role is given) from the missing rep, resolves it, moves its leads "
+        "from the Default Rep, and emails the new user an invitation."
     )
     async def add_missing_rep_as_user(self, info: AppInfo, id: strawberry.ID, input: NewUserInput) -> MissingRepType:
         caller = info.context.require(Permission.MANAGE_MISSING_REPS)
@@ -219,6 +281,9 @@ class Mutation:
             name=input.name,
             email=input.email,
             phone=input.phone,
+            role=input.role or Role.REP,
+            actor_role=caller.role,
+            dashboard_url=_dashboard_url(info),
         )
         return MissingRepType.from_record(rep)
 
@@ -231,6 +296,28 @@ class Mutation:
             caller.team_id, caller.user_id, parse_id(id, "Missing rep"), parse_id(user_id, "User")
         )
         return MissingRepType.from_record(rep)
+
+    @strawberry.mutation(
+        description="Removes an alias of the user: future leads under that name are no longer matched to them "
+        "(a Map to Rep undone for future leads; its rep is reopened); existing leads stay. Needs CONFIRM."
+    )
+    async def remove_user_alias(
+        self, info: AppInfo, user_id: strawberry.ID, alias: str, confirmation: str
+    ) -> RemoveAliasResult:
+        caller = info.context.require(Permission.MANAGE_MISSING_REPS)
+        require_confirmation(confirmation)
+        removal = await service.remove_alias(caller.team_id, caller.user_id, parse_id(user_id, "User"), alias)
+        reopened = None
+        if removal.reopened_missing_rep_id is not None:
+            reopened = MissingRepType.from_record(
+                await service.require_missing_rep(caller.team_id, removal.reopened_missing_rep_id)
+            )
+        return RemoveAliasResult(
+            user=UserType.from_record(removal.user),
+            leads_staying=removal.leads_staying,
+            message=removal.message,
+            reopened_missing_rep=reopened,
+        )
 
     @strawberry.mutation(description="Moves the rep to the ignored list; its leads stay with the Default Rep.")
     async def ignore_missing_rep(self, info: AppInfo, id: strawberry.ID) -> MissingRepType:

@@ -28,6 +28,7 @@ class MissingRepRecord:
     resolved_by_id: int | None = None
     reassignment_pending: bool = False
     leads_moved: int = 0
+    external_id: str | None = None
 
 
 def _record(rep: MissingRep) -> MissingRepRecord:
@@ -39,7 +40,7 @@ def record_from_row(row: dict[str, Any]) -> MissingRepRecord:
 
 
 COLUMNS = """id, team_id, name, normalized_name, email, date_found, leads_originally_assigned, status,
-resolution, resolved_user_id, resolved_by_id, resolved_at, reassignment_pending, leads_moved"""
+resolution, resolved_user_id, resolved_by_id, resolved_at, reassignment_pending, leads_moved, external_id"""
 
 
 async def get_missing_rep(team_id: int, rep_id: int) -> MissingRepRecord | None:

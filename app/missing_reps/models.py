@@ -2,6 +2,7 @@ from enum import Enum
 
 from tortoise import fields
 from tortoise.indexes import PartialIndex
+from tortoise.migrations.constraints import UniqueConstraint
 from tortoise.models import Model
 
 
@@ -24,6 +25,9 @@ class MissingRep(Model):
     name = fields.CharField(max_length=200)
     normalized_name = fields.CharField(max_length=200)
     email = fields.CharField(max_length=320, null=True)
+    # The CRM owner id the integration sent (`rep.externalId`): when set, the rep is keyed by it
+    # (a rename in the CRM renames the rep); when NULL, by its normalised name.
+    external_id = fields.CharField(max_length=200, null=True)
     date_found = fields.DatetimeField(auto_now_add=True)
     leads_originally_assigned = fields.IntField(default=0)
     status = fields.CharEnumField(MissingRepStatus, max_length=16, default=MissingRepStatus.MISSING)
@@ -42,7 +46,14 @@ class MissingRep(Model):
 
     class Meta:
         table = "missing_rep"
-        unique_together = (("team", "normalized_name"),)
+        unique_together = (("team", "external_id"),)
+        constraints = (
+            # One rep per name among those without an external id; reps keyed by an external id
+            # may share a name (two CRM owners called John Smith are two people).
+            UniqueConstraint(
+                fields=("team_id", "normalized_name"), name="missing_rep_name_key", condition="external_id IS NULL"
+            ),
+        )
         # One per sort order of the Missing Reps screen; id breaks ties for keyset paging.
         indexes = (
             ("team_id", "status", "normalized_name", "id"),

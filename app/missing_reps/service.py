@@ -4,7 +4,8 @@ State machine of a missing rep (each arrow one conditional UPDATE ... WHERE stat
 two managers acting at once get one success and one CONFLICT):
 
     MISSING --ignore--> IGNORED --restore--> MISSING
-    MISSING --add as user / map to user--> RESOLVED (final)
+    MISSING --add as user / map to user--> RESOLVED
+    RESOLVED --removeUserAlias of the alias it gave--> MISSING (reopened; see aliases)
 
 Resolving commits the status, the new user or alias and the audit event in one short
 transaction and marks the rep `reassignment_pending`. The rep's leads still with the Default
@@ -14,10 +15,11 @@ start and every minute by every job worker: API processes with RUN_WORKERS and `
 worker` processes) completes the move.
 
 Each concern has its module: detection (during ingestion), listing (reading and paging),
-matches (suggested users), actions (the screen's four actions), reassignment (moving leads and
-the sweep). This module is what the rest of the app calls.
+matches (suggested users), actions (the screen's four actions), aliases (removing an alias,
+which reopens its rep), reassignment (moving leads and the sweep). This module is what the rest of the app calls.
 """
 
+from app.missing_reps.aliases import AliasAuditAction, AliasRemoval, remove_alias
 from app.missing_reps.actions import (
     AuditAction,
     add_as_user,
@@ -51,6 +53,8 @@ from app.missing_reps.reassignment import (
 )
 
 __all__ = [
+    "AliasAuditAction",
+    "AliasRemoval",
     "AuditAction",
     "DETECTED_TOPIC",
     "DetectedRep",
@@ -71,6 +75,7 @@ __all__ = [
     "missing_reps_by_ids",
     "publish_detected",
     "record_unmatched_reps",
+    "remove_alias",
     "require_missing_rep",
     "restore",
     "suggested_matches",

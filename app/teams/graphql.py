@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -11,6 +11,9 @@ from app.auth import Permission
 from app.gql import AppInfo, from_record, loader, parse_id
 from app.teams import listing, service
 from app.teams.models import Role
+
+if TYPE_CHECKING:
+    from app.missing_reps.graphql import UserAliasType
 
 RoleEnum = strawberry.enum(Role, name="Role", description="A user's role in the team.")
 
@@ -52,6 +55,28 @@ class UserType:
             return [found[i] for i in ids]
 
         return await loader(info, "user_aliases", load).load(int(self.id))
+
+    @strawberry.field(
+        description="The aliases with who added them, when, and the missing rep each came from (removeUserAlias)."
+    )
+    async def alias_details(
+        self, info: AppInfo
+    ) -> list[Annotated["UserAliasType", strawberry.lazy("app.missing_reps.graphql")]]:
+        async def load(ids: list[int]) -> list[list[service.AliasRecord]]:
+            found = await service.alias_details_of_users(ids)
+            return [found[i] for i in ids]
+
+        # The records carry every attribute of the UserAlias type (it lives with missing reps,
+        # which it links to, and reads them as they are).
+        return await loader(info, "user_alias_details", load).load(int(self.id))
+
+    @strawberry.field(description="Ids under which the team's CRM knows this user: leads sent with one go to them first.")
+    async def crm_owner_ids(self, info: AppInfo) -> list[str]:
+        async def load(ids: list[int]) -> list[list[str]]:
+            found = await service.crm_owner_ids_of_users(ids)
+            return [found[i] for i in ids]
+
+        return await loader(info, "user_crm_owner_ids", load).load(int(self.id))
 
     @strawberry.field
     async def team(self, info: AppInfo) -> TeamType:

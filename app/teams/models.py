@@ -89,10 +89,46 @@ class UserAlias(Model):
     name = fields.CharField(max_length=200)
     normalized_name = fields.CharField(max_length=200)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Who made it and the missing rep it came from (NULL for aliases older than these columns).
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    missing_rep: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "switchboard.MissingRep", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "user_alias"
         unique_together = (("team", "normalized_name"),)
+
+
+class UserCrmOwnerId(Model):
+    """An id under which the team's CRM knows a user (the `rep.externalId` integrations send).
+
+    Rep resolution tries it before anything else; resolving a missing rep that has one attaches
+    it to the user. Unique per team: one CRM owner is one user.
+    """
+
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "switchboard.Team", related_name=False, on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, on_delete=fields.CASCADE
+    )
+    external_id = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "switchboard.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    missing_rep: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "switchboard.MissingRep", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "user_crm_owner_id"
+        unique_together = (("team", "external_id"),)
+        indexes = (("user_id",),)
 
 
 class ApiToken(Model):

@@ -32,6 +32,15 @@ class UserRecord:
     created_at: datetime
 
 
+# Who outranks whom (docs/product.md): a caller may give a new user their own role or a lower one.
+ROLE_RANK = {Role.REP: 0, Role.MANAGER: 1, Role.TEAM_LEADER: 2, Role.ADMIN: 3}
+
+
+def may_grant(granter: Role | None, role: Role) -> bool:
+    """Whether someone with the role `granter` may make a user with `role` (never above their own)."""
+    return granter is not None and ROLE_RANK[role] <= ROLE_RANK[granter]
+
+
 def _team(team: Team) -> TeamRecord:
     return records.build(TeamRecord, team)
 
@@ -106,13 +115,111 @@ async def aliases_of_users(user_ids: list[int]) -> dict[int, list[str]]:
     return aliases
 
 
+@dataclass(frozen=True)
+class AliasRecord:
+    """One alias with where it came from; its attributes are the GraphQL UserAlias's."""
+
+    team_id: int
+    user_id: int
+    alias: str
+    normalized_name: str
+    created_at: datetime
+    created_by_id: int | None
+    missing_rep_id: int | None
+
+
+_ALIAS_COLUMNS = "team_id, user_id, name AS alias, normalized_name, created_at, created_by_id, missing_rep_id"
+
+
+async def alias_details_of_users(user_ids: list[int]) -> dict[int, list[AliasRecord]]:
+    """Each user's aliases A to Z, with who made them, when, and from which missing rep."""
+    found: dict[int, list[AliasRecord]] = {uid: [] for uid in user_ids}
+    rows = await db.connection().execute_query_dict(
+        f"SELECT {_ALIAS_COLUMNS} FROM user_alias WHERE user_id = ANY($1::int[]) ORDER BY name, id", [user_ids]
+    )
+    for row in rows:
+        found[row["user_id"]].append(records.build(AliasRecord, row))
+    return found
+
+
+async def crm_owner_ids_of_users(user_ids: list[int]) -> dict[int, list[str]]:
+    """Each user's CRM owner ids, in the order they were attached."""
+    found: dict[int, list[str]] = {uid: [] for uid in user_ids}
+    rows = await db.connection().execute_query_dict(
+        "SELECT user_id, external_id FROM user_crm_owner_id WHERE user_id = ANY($1::int[]) ORDER BY id", [user_ids]
+    )
+    for row in rows:
+        found[row["user_id"]].append(row["external_id"])
+    return found
+
+
+async def add_crm_owner_id(
+    conn: BaseDBAsyncClient,
+    team_id: int,
+    user_id: int,
+    external_id: str,
+    *,
+    created_by_id: int | None = None,
+    missing_rep_id: int | None = None,
+) -> bool:
+    """Attaches a CRM owner id to the user, inside the caller's transaction: rep resolution then
+    sends leads carrying it to them first. True when attached, False when it already was; another
+    user's id is CONFLICT (the unique (team, id) index decides between concurrent callers)."""
+    added = await conn.execute_query_dict(
+        """
+        INSERT INTO user_crm_owner_id (team_id, user_id, external_id, created_at, created_by_id, missing_rep_id)
+        VALUES ($1, $2, $3, now(), $4, $5)
+        ON CONFLICT (team_id, external_id) DO NOTHING
+        RETURNING id
+        """,
+        [team_id, user_id, external_id, created_by_id, missing_rep_id],
+    )
+    if added:
+        return True
+    owners = await conn.execute_query_dict(
+        "SELECT user_id FROM user_crm_owner_id WHERE team_id = $1 AND external_id = $2", [team_id, external_id]
+    )
+    if owners and owners[0]["user_id"] != user_id:
+        raise conflict(f"The CRM owner id {external_id!r} already belongs to another user of this team.")
+    return False
+
+
+async def delete_alias(conn: BaseDBAsyncClient, team_id: int, user_id: int, normalized_name: str) -> AliasRecord | None:
+    """Removes the user's alias of that normalised name, inside the caller's transaction (None:
+    the user has no such alias). Waits for the ingestions that matched it (rep_matching)."""
+    rows = await conn.execute_query_dict(
+        f"DELETE FROM user_alias WHERE team_id = $1 AND user_id = $2 AND normalized_name = $3 RETURNING {_ALIAS_COLUMNS}",
+        [team_id, user_id, normalized_name],
+    )
+    return records.build(AliasRecord, rows[0]) if rows else None
+
+
+async def delete_crm_owner_ids_from(
+    conn: BaseDBAsyncClient, team_id: int, user_id: int, missing_rep_id: int
+) -> list[str]:
+    """Detaches from the user the CRM owner ids that resolving this missing rep attached."""
+    rows = await conn.execute_query_dict(
+        "DELETE FROM user_crm_owner_id WHERE team_id = $1 AND user_id = $2 AND missing_rep_id = $3 RETURNING external_id",
+        [team_id, user_id, missing_rep_id],
+    )
+    return sorted(row["external_id"] for row in rows)
+
+
 async def set_default_rep(team_id: int, user_id: int) -> TeamRecord:
     await get_user(team_id, user_id)
     await Team.filter(id=team_id).update(default_rep_id=user_id)
     return await get_team(team_id)
 
 
-async def add_alias(conn: BaseDBAsyncClient, team_id: int, user_id: int, name: str) -> bool:
+async def add_alias(
+    conn: BaseDBAsyncClient,
+    team_id: int,
+    user_id: int,
+    name: str,
+    *,
+    created_by_id: int | None = None,
+    missing_rep_id: int | None = None,
+) -> bool:
     """Makes `name` an alias of the user, inside the caller's transaction.
 
     True when added; False when the user already answers to that name (their own name or an
@@ -129,13 +236,13 @@ async def add_alias(conn: BaseDBAsyncClient, team_id: int, user_id: int, name: s
         raise conflict(f"Another user of this team is named {name!r}: leads under that name already go to them.")
     added = await conn.execute_query_dict(
         """
-        INSERT INTO user_alias (team_id, user_id, name, normalized_name, created_at)
-        SELECT $1, $2, $3::text, $4::text, now()
+        INSERT INTO user_alias (team_id, user_id, name, normalized_name, created_at, created_by_id, missing_rep_id)
+        SELECT $1, $2, $3::text, $4::text, now(), $5, $6
         WHERE NOT EXISTS (SELECT 1 FROM app_user WHERE id = $2 AND normalized_name = $4::text)
         ON CONFLICT (team_id, normalized_name) DO NOTHING
         RETURNING id
         """,
-        [team_id, user_id, name, normalized],
+        [team_id, user_id, name, normalized, created_by_id, missing_rep_id],
     )
     if added:
         return True

@@ -38,8 +38,8 @@ def lead_status_changed(row: Any, previous_status: str) -> dict[str, Any]:
     return {"lead": lead(row), "previous_status": previous_status}
 
 
-def missing_rep_detected(rep_id: int, name: str, email: str | None) -> dict[str, Any]:
-    return {"missing_rep": {"id": _id(rep_id), "name": name, "email": email}}
+def missing_rep_detected(rep_id: int, name: str, email: str | None, external_id: str | None = None) -> dict[str, Any]:
+    return {"missing_rep": {"id": _id(rep_id), "name": name, "email": email, "external_id": external_id}}
 
 
 def conversation_ended(conversation: Any, lead_id: int, ended_by_id: int | None) -> dict[str, Any]:

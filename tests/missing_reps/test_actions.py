@@ -189,6 +189,7 @@ async def test_add_is_audited(api, team):
         "user_name": "Audit Able",
         "alias_added": False,
         "leads_moved": 3,
+        "role": "REP",
     }
 
 

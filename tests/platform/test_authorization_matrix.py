@@ -93,6 +93,12 @@ OPERATIONS: dict[str, Op] = {
         lambda i: {"id": i["rep"], "u": i["user"]},
         True,
     ),
+    # (a wrong confirmation: the allowed callers stop there, after the permission check)
+    "removeUserAlias": Op(
+        P.MANAGE_MISSING_REPS,
+        "mutation($u: ID!) { removeUserAlias(userId: $u, alias: \"Matrix Ghost\", confirmation: \"nope\") { leadsStaying } }",
+        lambda i: {"u": i["user"]},
+    ),
     "ignoreMissingRep": Op(P.MANAGE_MISSING_REPS, "mutation($id: ID!) { ignoreMissingRep(id: $id) { id } }", lambda i: {"id": i["rep"]}, True),
     "restoreMissingRep": Op(P.MANAGE_MISSING_REPS, "mutation($id: ID!) { restoreMissingRep(id: $id) { id } }", lambda i: {"id": i["rep"]}, True),
     "ignoreMissingReps": Op(

@@ -93,3 +93,47 @@ async def test_dashboard_operations_cost_a_fixed_number_of_statements(api, serve
         await api.data('mutation { unpauseAccount(confirmation: "CONFIRM") { state } }', token=admin)
     for name, expected in EXPECTED.items():
         assert counts[name] == [expected, expected], (name, counts[name], seen[name])
+
+
+def _mixed_batch(tag: str, size: int) -> list[dict]:
+    """Leads whose reps are matched every way (CRM owner id, email, name, alias) or are missing
+    (new ones keyed by external id or by name, and one known by its id)."""
+    leads = []
+    for i in range(size):
+        rep = [
+            {"externalId": "005KNOWN", "name": "Anyone"},
+            {"email": "owner@corp.example"},
+            {"name": "Olga Owner"},
+            {"name": "Olly Alias"},
+            {"externalId": f"005NEW-{tag}-{i}", "name": f"New By Id {i}"},
+            {"name": f"New By Name {tag} {i}"},
+            {"externalId": "005MISSING", "name": "Still Missing"},
+        ][i % 7]
+        leads.append({"externalId": f"{tag}-{i}", "email": f"{tag}-{i}@x.example", "rep": rep})
+    return leads
+
+
+async def test_ingestion_costs_a_fixed_number_of_statements_however_big_the_batch(api, server, monkeypatch):
+    """Rep matching and missing-rep detection stay set-based: a batch of 70 leads costs what a
+    batch of 7 does, whatever mix of reps it names."""
+    from app import db
+    from app.teams import service as teams
+
+    executor.DIFFERENTIAL.enabled = False
+    team = await make_team()
+    owner = await make_member(team.id, "Olga Owner", Role.REP, email="owner@corp.example")
+    await teams.add_alias(db.connection(), team.id, owner.id, "Olly Alias")
+    await db.connection().execute_query(
+        "INSERT INTO user_crm_owner_id (team_id, user_id, external_id, created_at) VALUES ($1, $2, '005KNOWN', now())",
+        [team.id, owner.id],
+    )
+    ingest = "mutation($leads: [LeadInput!]!) { ingestLeads(leads: $leads) { createdCount results { error { message } } } }"
+    counts = []
+    for tag, size in (("warm", 7), ("small", 7), ("big", 70)):
+        with statements(monkeypatch) as sent:
+            data = await api.data(ingest, {"leads": _mixed_batch(tag, size)}, token=team.integration_token)
+        assert data["ingestLeads"]["createdCount"] == size, data
+        counts.append(len([statement for statement in sent if "api_token" not in statement]))
+    # One per step (gate, rep match, reps by id, reps by name, leads, ...), none per lead; the
+    # token's lookup is not counted (it is cached for a second: app.auth).
+    assert counts[1] == counts[2] == 12, counts
