@@ -31,9 +31,12 @@ export type AssignedRepInput = {
   name?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** Which active conversations: every given part must hold; an empty list is refused. */
 export type ConversationFilter = {
+  /** Conversations whose last message (or, without messages, whose start) is before this; without an offset it is UTC. */
   lastActivityBefore?: InputMaybe<Scalars['DateTime']['input']>;
   leadStatuses?: InputMaybe<Array<LeadStatus>>;
+  /** Conversations of leads assigned to these users of the team (at most 1,000). */
   memberIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
@@ -62,6 +65,7 @@ export type LeadStatus =
   | 'QUALIFIED'
   | 'UNQUALIFIED';
 
+/** END_CONVERSATIONS ends conversations; REOPEN undoes one such job. */
 export type MassEndKind =
   | 'END_CONVERSATIONS'
   | 'REOPEN';
@@ -100,11 +104,13 @@ export type MissingRepStatus =
 
 /** A new user made from a missing rep: an email or a phone is required. */
 export type NewUserInput = {
+  /** The new user is emailed an invitation here. */
   email?: InputMaybe<Scalars['String']['input']>;
   /** Defaults to the missing rep's name. */
   name?: InputMaybe<Scalars['String']['input']>;
   /** Any format; stored as E.164 (national numbers: US). */
   phone?: InputMaybe<Scalars['String']['input']>;
+  /** Never above the caller's own (ADMIN > TEAM_LEADER > MANAGER > REP); null: REP. */
   role?: InputMaybe<Role>;
 };
 
@@ -119,8 +125,10 @@ export type OwnerNotification =
   | 'NOT_NEEDED'
   | 'NO_RECIPIENT';
 
+/** Why a reopen left a conversation ended: LEAD_WROTE (a message came after the end), CONVERSATION_CHANGED (ended, reopened or replaced by something else since), LEAD_STATUS_CHANGED (the lead's status is no longer what the mass end left). */
 export type ReopenSkipReason =
   | 'CONVERSATION_CHANGED'
+  | 'LEAD_STATUS_CHANGED'
   | 'LEAD_WROTE';
 
 /** A user's role in the team. */
@@ -135,7 +143,7 @@ export type WebhookDeliveryState =
   | 'FAILED'
   | 'PENDING';
 
-/** On the wire (the body's `type`): lead.created, lead.status_changed, conversation.ended, missing_rep.detected, account.paused, account.unpaused, mass_end.completed. */
+/** On the wire (the body's `type`): lead.created, lead.status_changed, conversation.ended, missing_rep.detected, account.paused, account.unpaused, mass_end.completed, mass_end.reopened. */
 export type WebhookEventType =
   | 'ACCOUNT_PAUSED'
   | 'ACCOUNT_UNPAUSED'
@@ -143,6 +151,7 @@ export type WebhookEventType =
   | 'LEAD_CREATED'
   | 'LEAD_STATUS_CHANGED'
   | 'MASS_END_COMPLETED'
+  | 'MASS_END_REOPENED'
   | 'MISSING_REP_DETECTED';
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
