@@ -23,6 +23,6 @@ export default defineConfig({
   },
   server: {
     // `npm run dev` next to `switchboard serve`: the API stays on its own port.
-    proxy: { "/graphql": { target: "http://127.0.0.1:8000", ws: true } },
+    proxy: { "/graphql": { target: "http://127.0.0.1:8000", ws: true }, "/export": { target: "http://127.0.0.1:8000" } },
   },
 });

@@ -51,16 +51,32 @@ async def main() -> None:
                 await page.get_by_role("button", name="Sign in").click()
                 await page.get_by_text("active conversations across").wait_for()
 
-            # Account Status, paused by the Team Leader, after a mass end, as the Admin sees it.
+            # Account Status, paused by the Team Leader until tomorrow, after a mass end (which
+            # can still be undone), as the Team Leader sees it; first the scoped End Conversations
+            # dialog with its preview.
             await sign_in("Theo Leader")
             await page.get_by_role("button", name="Pause Account").click()
             await page.get_by_label("Reason (optional)").fill("CRM sync is sending duplicate leads")
+            tomorrow = await page.evaluate(
+                """() => { const d = new Date(Date.now() + 86400000), p = (n) => String(n).padStart(2, "0");
+                   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T09:00`; }"""
+            )
+            await page.get_by_label("Resume automatically at (optional)").fill(tomorrow)
             await page.get_by_label("Type CONFIRM to continue").fill("CONFIRM")
             await page.get_by_role("dialog").get_by_role("button", name="Pause Account").click()
             await page.get_by_role("button", name="End Conversations").click()
-            await page.get_by_label("Type CONFIRM to continue").fill("CONFIRM")
-            await page.get_by_role("dialog").get_by_role("button", name="End Conversations").click()
+            dialog = page.get_by_role("dialog", name="End Conversations")
+            await dialog.get_by_role("checkbox", name="Rex Rep (4)").check()
+            await dialog.get_by_role("checkbox", name="Dana Default (8)").check()
+            await dialog.get_by_role("checkbox", name="New Lead").check()
+            await dialog.get_by_text("Will end 12 conversations across 2 members.").wait_for()
+            await page.screenshot(path=str(OUT / "end-conversations.png"))
+            for box in ("Rex Rep (4)", "Dana Default (8)", "New Lead"):
+                await dialog.get_by_role("checkbox", name=box).uncheck()
+            await dialog.get_by_label("Type CONFIRM to continue").fill("CONFIRM")
+            await dialog.get_by_role("button", name="End Conversations").click()
             await page.get_by_text("Done:").wait_for()
+            await page.get_by_role("button", name="Undo Mass End").wait_for()
             await page.wait_for_timeout(300)
             await page.screenshot(path=str(OUT / "account-status.png"), full_page=True)
 
@@ -68,7 +84,9 @@ async def main() -> None:
             await sign_in("Mia Manager")
             await page.get_by_role("link", name="Missing Reps (2)").click()
             await page.get_by_role("button", name="Stephen Smith").wait_for()
+            await page.get_by_role("checkbox", name="Select Jo Missing").check()
             await page.screenshot(path=str(OUT / "missing-reps.png"))
+            await page.get_by_role("checkbox", name="Select Jo Missing").uncheck()
             await page.get_by_role("button", name="Stephen Smith").click()
             await page.get_by_text("% match").wait_for()
             await page.get_by_label("Search the team's users").fill("re")

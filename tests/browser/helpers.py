@@ -13,6 +13,12 @@ async def sign_in(page: Page, base_url: str, token: str) -> None:
     await expect(page.get_by_role("heading", name="Account Status", level=1)).to_be_visible()
 
 
+async def open_missing_reps(page: Page, base_url: str, token: str, count: int) -> None:
+    await sign_in(page, base_url, token)
+    await page.get_by_role("link", name=f"Missing Reps ({count})").click()
+    await expect(page.get_by_role("heading", name=f"Missing Reps ({count})", level=1)).to_be_visible()
+
+
 async def call_api(base_url: str, token: str, query: str, variables: dict | None = None) -> dict:
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         response = await http.post(
@@ -23,16 +29,30 @@ async def call_api(base_url: str, token: str, query: str, variables: dict | None
     return body["data"]
 
 
-async def ingest_leads(base_url: str, integration_token: str, leads: list[dict]) -> None:
-    """As an integration would: batches of at most 1,000 leads."""
+async def ingest_leads(base_url: str, integration_token: str, leads: list[dict]) -> list[str]:
+    """As an integration would: batches of at most 1,000 leads. The leads' ids, in order."""
+    ids = []
     for start in range(0, len(leads), 1000):
         data = await call_api(
             base_url,
             integration_token,
-            "mutation($leads: [LeadInput!]!) { ingestLeads(leads: $leads) { rejectedCount } }",
+            "mutation($leads: [LeadInput!]!) { ingestLeads(leads: $leads) { rejectedCount results { lead { id } } } }",
             {"leads": leads[start : start + 1000]},
         )
         assert data["ingestLeads"]["rejectedCount"] == 0
+        ids += [r["lead"]["id"] for r in data["ingestLeads"]["results"]]
+    return ids
+
+
+async def browser_local_time(page: Page, seconds_from_now: float) -> str:
+    """A moment as an <input type="datetime-local"> value in the page's own time zone, to the minute."""
+    return await page.evaluate(
+        """(s) => {
+          const d = new Date(Date.now() + s * 1000), p = (n) => String(n).padStart(2, "0");
+          return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+        }""",
+        seconds_from_now,
+    )
 
 
 async def axe_violations(page: Page, axe_script: str, impacts=("serious", "critical")) -> list[dict]:

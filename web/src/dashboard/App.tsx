@@ -18,6 +18,10 @@ export const canManageAccount = (role: Role) => role === "ADMIN" || role === "TE
 export const canManageMissingReps = (role: Role) => role === "ADMIN" || role === "MANAGER";
 export const canReadAuditLog = (role: Role) => role !== "REP";
 
+/** Highest first. Nobody gives a new user a role above their own (the API refuses it too). */
+const ROLES: Role[] = ["ADMIN", "TEAM_LEADER", "MANAGER", "REP"];
+export const rolesUpTo = (role: Role): Role[] => ROLES.slice(ROLES.indexOf(role));
+
 /** The "Missing Reps (x)" count, shared by the menu and the page so either can refresh it. */
 const MissingCountContext = createContext<{ count: number; refresh: () => void }>({ count: 0, refresh: () => {} });
 export const useMissingCount = () => useContext(MissingCountContext);
@@ -191,7 +195,7 @@ function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void })
       </nav>
       <main className="content">
         {route === "missing-reps" && canManageMissingReps(viewer.role) ? (
-          <MissingRepsPage />
+          <MissingRepsPage viewer={viewer} />
         ) : route === "missing-reps" ? (
           <p role="alert" className="error">
             Missing Reps are for Managers and Admins.

@@ -3,6 +3,7 @@ import { useQuery } from "urql";
 import type { AuditLogQuery as AuditLogResult } from "../gql/graphql";
 import { apiError } from "./client";
 import { AuditLogQuery } from "./documents";
+import { ExportButton } from "./ExportButton";
 import { formatDateTime, formatNumber } from "./format";
 
 type Event = AuditLogResult["auditLog"]["edges"][number]["node"];
@@ -12,6 +13,8 @@ const ACTIONS: Record<string, string> = {
   ACCOUNT_PAUSED: "Paused the account",
   ACCOUNT_UNPAUSED: "Unpaused the account",
   MASS_END: "Ended all conversations",
+  MASS_END_REOPEN: "Undid a mass end",
+  ACCOUNT_PAUSE_RESCHEDULED: "Changed when the account resumes",
   MISSING_REP_ADDED_AS_USER: "Added a missing rep as a user",
   MISSING_REP_MAPPED_TO_USER: "Mapped a missing rep to a user",
   MISSING_REP_IGNORED: "Ignored a missing rep",
@@ -36,7 +39,10 @@ export function AuditLog({ version }: { version: number }) {
   const pageInfo = after && more.data ? more.data.auditLog.pageInfo : data?.auditLog.pageInfo;
   return (
     <section className="card" aria-labelledby="audit-heading">
-      <h2 id="audit-heading">Audit log</h2>
+      <div className="card-head">
+        <h2 id="audit-heading">Audit log</h2>
+        <ExportButton label="Export CSV" fileName="audit-log.csv" path="/export/audit-log.csv" />
+      </div>
       {problem && <p role="alert" className="error">{problem.message}</p>}
       {events.length === 0 && !problem ? (
         <p className="muted">Nothing has happened yet.</p>
@@ -73,10 +79,15 @@ export function AuditLog({ version }: { version: number }) {
 
 function describe(event: Event): string {
   const d = event.details as Record<string, unknown>;
-  const what = ACTIONS[event.action] ?? event.action;
+  let what = ACTIONS[event.action] ?? event.action;
+  if (event.action === "MASS_END" && d.filter) what = "Ended conversations (scoped)";
+  if (event.action === "ACCOUNT_UNPAUSED" && d.scheduled) what = "The account resumed at its scheduled time";
   const parts: string[] = [];
   if (typeof d.reason === "string" && d.reason) parts.push(`reason: “${d.reason}”`);
-  if (typeof d.total === "number") parts.push(`${formatNumber(d.total)} active conversations`);
+  if (event.action === "ACCOUNT_PAUSED" && typeof d.resumes_at === "string") parts.push(`until ${formatDateTime(d.resumes_at)}`);
+  if (event.action === "ACCOUNT_PAUSE_RESCHEDULED") parts.push(typeof d.resumes_at === "string" ? `now ${formatDateTime(d.resumes_at)}` : "no longer by itself");
+  if (typeof d.total === "number")
+    parts.push(`${formatNumber(d.total)} ${event.action === "MASS_END_REOPEN" ? "conversations to reopen" : "active conversations"}`);
   if (typeof d.missing_rep_name === "string") parts.push(String(d.missing_rep_name));
   if (typeof d.user_name === "string") parts.push(`→ ${d.user_name}`);
   if (typeof d.leads_moved === "number") parts.push(`${formatNumber(d.leads_moved)} leads moved`);

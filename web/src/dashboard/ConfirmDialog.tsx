@@ -9,6 +9,10 @@ export function ConfirmDialog(props: {
   action: string;
   children: ReactNode;
   withReason?: boolean;
+  /** More controls, after the reason and before the CONFIRM field (they are part of the form). */
+  fields?: ReactNode;
+  /** Why the action cannot be taken as the dialog stands (keeps the button disabled, said beside it). */
+  blocked?: string | null;
   busy: boolean;
   error: string | null;
   onConfirm: (confirmation: string, reason: string) => void;
@@ -19,7 +23,7 @@ export function ConfirmDialog(props: {
   const inputId = useId();
   const hintId = useId();
   const reasonId = useId();
-  const ready = typed === WORD && !props.busy;
+  const ready = typed === WORD && !props.busy && !props.blocked;
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (ready) props.onConfirm(typed, reason);
@@ -34,6 +38,7 @@ export function ConfirmDialog(props: {
             <textarea id={reasonId} value={reason} maxLength={500} rows={2} onChange={(e) => setReason(e.target.value)} />
           </div>
         )}
+        {props.fields}
         <div className="field">
           <label htmlFor={inputId}>Type {WORD} to continue</label>
           <input
@@ -54,6 +59,7 @@ export function ConfirmDialog(props: {
             {props.error}
           </p>
         )}
+        {props.blocked && <p className="hint">{props.blocked}</p>}
         <div className="actions">
           <button type="button" onClick={props.onClose}>
             Cancel

@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
-import type { PickUserFragment, RepFieldsFragment } from "../gql/graphql";
-import { roleName } from "./App";
+import type { PickUserFragment, RepFieldsFragment, Role } from "../gql/graphql";
+import { roleName, rolesUpTo, type Viewer } from "./App";
 import { apiError, type ApiError } from "./client";
 import { AddMissingRepAsUser, IgnoreMissingRep, MapMissingRepToUser, SuggestedMatchesQuery, UsersQuery } from "./documents";
 import { formatDate, formatNumber, plural } from "./format";
@@ -15,7 +15,17 @@ const CHOICES: { id: Choice; label: string }[] = [
 ];
 
 /** What to do with one missing rep: Add as User, Map to Rep, or Ignore. */
-export function RepDialog({ rep, onClose, onDone }: { rep: RepFieldsFragment; onClose: () => void; onDone: (message: string) => void }) {
+export function RepDialog({
+  rep,
+  viewer,
+  onClose,
+  onDone,
+}: {
+  rep: RepFieldsFragment;
+  viewer: Viewer;
+  onClose: () => void;
+  onDone: (message: string) => void;
+}) {
   const [choice, setChoice] = useState<Choice>("map");
   return (
     <Modal title={rep.name} onClose={onClose}>
@@ -39,7 +49,7 @@ export function RepDialog({ rep, onClose, onDone }: { rep: RepFieldsFragment; on
         ))}
       </div>
       <div id="choice-panel" role="tabpanel" aria-labelledby={`choice-${choice}`} className="dialog-body">
-        {choice === "add" && <AddAsUser rep={rep} onDone={onDone} />}
+        {choice === "add" && <AddAsUser rep={rep} viewer={viewer} onDone={onDone} />}
         {choice === "map" && <MapToRep rep={rep} onDone={onDone} />}
         {choice === "ignore" && <Ignore rep={rep} onDone={onDone} onCancel={onClose} />}
       </div>
@@ -47,10 +57,14 @@ export function RepDialog({ rep, onClose, onDone }: { rep: RepFieldsFragment; on
   );
 }
 
-function AddAsUser({ rep, onDone }: { rep: RepFieldsFragment; onDone: (message: string) => void }) {
+function AddAsUser({ rep, viewer, onDone }: { rep: RepFieldsFragment; viewer: Viewer; onDone: (message: string) => void }) {
   const [name, setName] = useState(rep.name);
   const [email, setEmail] = useState(rep.email ?? "");
   const [phone, setPhone] = useState("");
+  const [role, setRole] = useState<Role>("REP");
+  const roleId = useId();
+  const roleHint = useId();
+  const roleError = useId();
   const [error, setError] = useState<ApiError | null>(null);
   const [state, add] = useMutation(AddMissingRepAsUser);
   const submit = async (event: FormEvent) => {
@@ -58,21 +72,52 @@ function AddAsUser({ rep, onDone }: { rep: RepFieldsFragment; onDone: (message: 
     setError(null);
     const result = await add({
       id: rep.id,
-      input: { name: name.trim() || null, email: email.trim() || null, phone: phone.trim() || null },
+      input: { name: name.trim() || null, email: email.trim() || null, phone: phone.trim() || null, role },
     });
     const problem = apiError(result.error);
     if (problem) return setError(problem);
     const resolved = result.data!.addMissingRepAsUser;
-    onDone(`${rep.name} was added as a user; ${plural(resolved.leadsMoved, "lead", "leads")} moved to them.`);
+    const invited = email.trim() ? ` An invitation email is on its way to ${email.trim()}.` : "";
+    onDone(`${rep.name} was added as a ${roleName(role)}; ${plural(resolved.leadsMoved, "lead", "leads")} moved to them.${invited}`);
   };
   const at = (field: string) => (error?.field === field ? error.message : null);
-  const general = error && !["name", "email", "phone"].includes(error.field ?? "") ? error.message : null;
+  const general = error && !["name", "email", "phone", "role"].includes(error.field ?? "") ? error.message : null;
   return (
     <form onSubmit={submit} noValidate>
-      <p>Creates a Rep user from this missing rep and moves the rep's leads from the Default Rep to them. An email or a phone number is required.</p>
+      <p>
+        Creates a user from this missing rep and moves the rep's leads from the Default Rep to them; given an email, they are
+        sent an invitation. An email or a phone number is required.
+      </p>
       <Field label="Name" value={name} onChange={setName} error={at("name")} autoComplete="name" />
       <Field label="Email" type="email" value={email} onChange={setEmail} error={at("email")} autoComplete="email" />
       <Field label="Phone" type="tel" value={phone} onChange={setPhone} error={at("phone")} autoComplete="tel" />
+      <div className="field">
+        <label htmlFor={roleId}>Role</label>
+        <select
+          id={roleId}
+          value={role}
+          aria-invalid={at("role") ? true : undefined}
+          aria-describedby={at("role") ? `${roleHint} ${roleError}` : roleHint}
+          onChange={(e) => setRole(e.target.value as Role)}
+        >
+          {rolesUpTo(viewer.role)
+            .slice()
+            .reverse()
+            .map((r) => (
+              <option key={r} value={r}>
+                {roleName(r)}
+              </option>
+            ))}
+        </select>
+        <p id={roleHint} className="hint">
+          Up to your own role ({roleName(viewer.role)}).
+        </p>
+        {at("role") && (
+          <p id={roleError} className="field-error" role="alert">
+            {at("role")}
+          </p>
+        )}
+      </div>
       {general && (
         <p role="alert" className="error">
           {general}

@@ -34,8 +34,21 @@ export const StatusFields = graphql(`
     }
     activeConversationCount
     activeMemberCount
+    resumesAt
     activeMassEndJob {
       ...JobFields
+    }
+    lastMassEndJob {
+      ...JobFields
+      filter
+      reopenableUntil
+      reopenedBy {
+        id
+      }
+      requestedBy {
+        id
+        name
+      }
     }
   }
 `);
@@ -43,6 +56,7 @@ export const StatusFields = graphql(`
 export const JobFields = graphql(`
   fragment JobFields on MassEndJob {
     id
+    kind
     state
     total
     processed
@@ -63,8 +77,8 @@ export const AccountStatusChanged = graphql(`
 `);
 
 export const PauseAccount = graphql(`
-  mutation PauseAccount($confirmation: String!, $reason: String) {
-    pauseAccount(confirmation: $confirmation, reason: $reason) {
+  mutation PauseAccount($confirmation: String!, $reason: String, $until: DateTime) {
+    pauseAccount(confirmation: $confirmation, reason: $reason, until: $until) {
       ...StatusFields
     }
   }
@@ -78,10 +92,57 @@ export const UnpauseAccount = graphql(`
   }
 `);
 
-export const EndAllConversations = graphql(`
-  mutation EndAllConversations($confirmation: String!) {
-    endAllConversations(confirmation: $confirmation) {
+export const MassEndPreviewQuery = graphql(`
+  query MassEndPreview($filter: ConversationFilter) {
+    massEndPreview(filter: $filter) {
+      conversationCount
+      memberCount
+      summary
+      byMember {
+        conversationCount
+        user {
+          id
+          name
+        }
+      }
+    }
+  }
+`);
+
+export const EndConversations = graphql(`
+  mutation EndConversations($confirmation: String!, $filter: ConversationFilter!) {
+    endConversations(confirmation: $confirmation, filter: $filter) {
       ...JobFields
+    }
+  }
+`);
+
+export const ReopenMassEnd = graphql(`
+  mutation ReopenMassEnd($jobId: ID!, $confirmation: String!) {
+    reopenMassEnd(jobId: $jobId, confirmation: $confirmation) {
+      ...JobFields
+    }
+  }
+`);
+
+/** What an undo had to leave ended, read once it has finished. */
+export const ReopenOutcome = graphql(`
+  query ReopenOutcome($jobId: ID!, $first: Int) {
+    massEndJob(id: $jobId) {
+      id
+      skippedCount
+      skipped(first: $first) {
+        reason
+        lead {
+          id
+          name
+          email
+          assignedUser {
+            id
+            name
+          }
+        }
+      }
     }
   }
 `);
@@ -239,6 +300,77 @@ export const IgnoreMissingRep = graphql(`
       id
       name
       status
+    }
+  }
+`);
+
+export const BulkResultFields = graphql(`
+  fragment BulkResultFields on BulkMissingRepsResult {
+    changed {
+      id
+      name
+      status
+    }
+    skipped {
+      id
+      reason
+      message
+    }
+  }
+`);
+
+export const IgnoreMissingReps = graphql(`
+  mutation IgnoreMissingReps($ids: [ID!]!) {
+    ignoreMissingReps(ids: $ids) {
+      ...BulkResultFields
+    }
+  }
+`);
+
+export const RestoreMissingReps = graphql(`
+  mutation RestoreMissingReps($ids: [ID!]!) {
+    restoreMissingReps(ids: $ids) {
+      ...BulkResultFields
+    }
+  }
+`);
+
+export const SuggestedMatchesPreviewQuery = graphql(`
+  query SuggestedMatchesPreview($minScore: Float!, $ids: [ID!]) {
+    suggestedMatchesPreview(minScore: $minScore, ids: $ids) {
+      score
+      missingRep {
+        id
+        name
+        leadsOriginallyAssigned
+      }
+      user {
+        id
+        name
+        email
+      }
+    }
+  }
+`);
+
+export const AcceptSuggestedMatches = graphql(`
+  mutation AcceptSuggestedMatches($minScore: Float!, $ids: [ID!], $confirmation: String!) {
+    acceptSuggestedMatches(minScore: $minScore, ids: $ids, confirmation: $confirmation) {
+      changed {
+        id
+        name
+        status
+        leadsMoved
+        resolvedUser {
+          id
+          name
+        }
+      }
+      skipped {
+        id
+        reason
+        message
+      }
     }
   }
 `);

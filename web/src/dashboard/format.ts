@@ -21,3 +21,16 @@ export function formatDuration(seconds: number): string {
 export function plural(n: number, one: string, many: string): string {
   return `${formatNumber(n)} ${n === 1 ? one : many}`;
 }
+
+/** An <input type="datetime-local"> value (the browser's time zone) as an ISO instant; "" gives null. */
+export function fromLocalDateTime(value: string): string | null {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** An instant as an <input type="datetime-local"> value in the browser's time zone, to the minute. */
+export function toLocalDateTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}

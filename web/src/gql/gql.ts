@@ -16,12 +16,15 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  query Viewer {\n    viewer {\n      id\n      name\n      role\n      team {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  query AccountStatus {\n    accountStatus {\n      ...StatusFields\n    }\n  }\n": typeof types.AccountStatusDocument,
-    "\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    activeMassEndJob {\n      ...JobFields\n    }\n  }\n": typeof types.StatusFieldsFragmentDoc,
-    "\n  fragment JobFields on MassEndJob {\n    id\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n": typeof types.JobFieldsFragmentDoc,
+    "\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    resumesAt\n    activeMassEndJob {\n      ...JobFields\n    }\n    lastMassEndJob {\n      ...JobFields\n      filter\n      reopenableUntil\n      reopenedBy {\n        id\n      }\n      requestedBy {\n        id\n        name\n      }\n    }\n  }\n": typeof types.StatusFieldsFragmentDoc,
+    "\n  fragment JobFields on MassEndJob {\n    id\n    kind\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n": typeof types.JobFieldsFragmentDoc,
     "\n  subscription AccountStatusChanged {\n    accountStatusChanged {\n      ...StatusFields\n    }\n  }\n": typeof types.AccountStatusChangedDocument,
-    "\n  mutation PauseAccount($confirmation: String!, $reason: String) {\n    pauseAccount(confirmation: $confirmation, reason: $reason) {\n      ...StatusFields\n    }\n  }\n": typeof types.PauseAccountDocument,
+    "\n  mutation PauseAccount($confirmation: String!, $reason: String, $until: DateTime) {\n    pauseAccount(confirmation: $confirmation, reason: $reason, until: $until) {\n      ...StatusFields\n    }\n  }\n": typeof types.PauseAccountDocument,
     "\n  mutation UnpauseAccount($confirmation: String!) {\n    unpauseAccount(confirmation: $confirmation) {\n      ...StatusFields\n    }\n  }\n": typeof types.UnpauseAccountDocument,
-    "\n  mutation EndAllConversations($confirmation: String!) {\n    endAllConversations(confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n": typeof types.EndAllConversationsDocument,
+    "\n  query MassEndPreview($filter: ConversationFilter) {\n    massEndPreview(filter: $filter) {\n      conversationCount\n      memberCount\n      summary\n      byMember {\n        conversationCount\n        user {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.MassEndPreviewDocument,
+    "\n  mutation EndConversations($confirmation: String!, $filter: ConversationFilter!) {\n    endConversations(confirmation: $confirmation, filter: $filter) {\n      ...JobFields\n    }\n  }\n": typeof types.EndConversationsDocument,
+    "\n  mutation ReopenMassEnd($jobId: ID!, $confirmation: String!) {\n    reopenMassEnd(jobId: $jobId, confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n": typeof types.ReopenMassEndDocument,
+    "\n  query ReopenOutcome($jobId: ID!, $first: Int) {\n    massEndJob(id: $jobId) {\n      id\n      skippedCount\n      skipped(first: $first) {\n        reason\n        lead {\n          id\n          name\n          email\n          assignedUser {\n            id\n            name\n          }\n        }\n      }\n    }\n  }\n": typeof types.ReopenOutcomeDocument,
     "\n  subscription MassEndProgress($jobId: ID!) {\n    massEndProgress(jobId: $jobId) {\n      ...JobFields\n    }\n  }\n": typeof types.MassEndProgressDocument,
     "\n  query AuditLog($first: Int, $after: String) {\n    auditLog(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          action\n          details\n          createdAt\n          actor {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query MissingRepCount {\n    missingReps(first: 0) {\n      totalCount\n    }\n  }\n": typeof types.MissingRepCountDocument,
@@ -35,17 +38,25 @@ type Documents = {
     "\n  mutation MapMissingRepToUser($id: ID!, $userId: ID!) {\n    mapMissingRepToUser(id: $id, userId: $userId) {\n      ...ResolvedRep\n    }\n  }\n": typeof types.MapMissingRepToUserDocument,
     "\n  fragment ResolvedRep on MissingRep {\n    id\n    name\n    status\n    leadsMoved\n    resolvedUser {\n      id\n      name\n    }\n  }\n": typeof types.ResolvedRepFragmentDoc,
     "\n  mutation IgnoreMissingRep($id: ID!) {\n    ignoreMissingRep(id: $id) {\n      id\n      name\n      status\n    }\n  }\n": typeof types.IgnoreMissingRepDocument,
+    "\n  fragment BulkResultFields on BulkMissingRepsResult {\n    changed {\n      id\n      name\n      status\n    }\n    skipped {\n      id\n      reason\n      message\n    }\n  }\n": typeof types.BulkResultFieldsFragmentDoc,
+    "\n  mutation IgnoreMissingReps($ids: [ID!]!) {\n    ignoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n": typeof types.IgnoreMissingRepsDocument,
+    "\n  mutation RestoreMissingReps($ids: [ID!]!) {\n    restoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n": typeof types.RestoreMissingRepsDocument,
+    "\n  query SuggestedMatchesPreview($minScore: Float!, $ids: [ID!]) {\n    suggestedMatchesPreview(minScore: $minScore, ids: $ids) {\n      score\n      missingRep {\n        id\n        name\n        leadsOriginallyAssigned\n      }\n      user {\n        id\n        name\n        email\n      }\n    }\n  }\n": typeof types.SuggestedMatchesPreviewDocument,
+    "\n  mutation AcceptSuggestedMatches($minScore: Float!, $ids: [ID!], $confirmation: String!) {\n    acceptSuggestedMatches(minScore: $minScore, ids: $ids, confirmation: $confirmation) {\n      changed {\n        id\n        name\n        status\n        leadsMoved\n        resolvedUser {\n          id\n          name\n        }\n      }\n      skipped {\n        id\n        reason\n        message\n      }\n    }\n  }\n": typeof types.AcceptSuggestedMatchesDocument,
     "\n  mutation RestoreMissingRep($id: ID!) {\n    restoreMissingRep(id: $id) {\n      id\n      name\n      status\n    }\n  }\n": typeof types.RestoreMissingRepDocument,
 };
 const documents: Documents = {
     "\n  query Viewer {\n    viewer {\n      id\n      name\n      role\n      team {\n        id\n        name\n      }\n    }\n  }\n": types.ViewerDocument,
     "\n  query AccountStatus {\n    accountStatus {\n      ...StatusFields\n    }\n  }\n": types.AccountStatusDocument,
-    "\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    activeMassEndJob {\n      ...JobFields\n    }\n  }\n": types.StatusFieldsFragmentDoc,
-    "\n  fragment JobFields on MassEndJob {\n    id\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n": types.JobFieldsFragmentDoc,
+    "\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    resumesAt\n    activeMassEndJob {\n      ...JobFields\n    }\n    lastMassEndJob {\n      ...JobFields\n      filter\n      reopenableUntil\n      reopenedBy {\n        id\n      }\n      requestedBy {\n        id\n        name\n      }\n    }\n  }\n": types.StatusFieldsFragmentDoc,
+    "\n  fragment JobFields on MassEndJob {\n    id\n    kind\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n": types.JobFieldsFragmentDoc,
     "\n  subscription AccountStatusChanged {\n    accountStatusChanged {\n      ...StatusFields\n    }\n  }\n": types.AccountStatusChangedDocument,
-    "\n  mutation PauseAccount($confirmation: String!, $reason: String) {\n    pauseAccount(confirmation: $confirmation, reason: $reason) {\n      ...StatusFields\n    }\n  }\n": types.PauseAccountDocument,
+    "\n  mutation PauseAccount($confirmation: String!, $reason: String, $until: DateTime) {\n    pauseAccount(confirmation: $confirmation, reason: $reason, until: $until) {\n      ...StatusFields\n    }\n  }\n": types.PauseAccountDocument,
     "\n  mutation UnpauseAccount($confirmation: String!) {\n    unpauseAccount(confirmation: $confirmation) {\n      ...StatusFields\n    }\n  }\n": types.UnpauseAccountDocument,
-    "\n  mutation EndAllConversations($confirmation: String!) {\n    endAllConversations(confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n": types.EndAllConversationsDocument,
+    "\n  query MassEndPreview($filter: ConversationFilter) {\n    massEndPreview(filter: $filter) {\n      conversationCount\n      memberCount\n      summary\n      byMember {\n        conversationCount\n        user {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.MassEndPreviewDocument,
+    "\n  mutation EndConversations($confirmation: String!, $filter: ConversationFilter!) {\n    endConversations(confirmation: $confirmation, filter: $filter) {\n      ...JobFields\n    }\n  }\n": types.EndConversationsDocument,
+    "\n  mutation ReopenMassEnd($jobId: ID!, $confirmation: String!) {\n    reopenMassEnd(jobId: $jobId, confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n": types.ReopenMassEndDocument,
+    "\n  query ReopenOutcome($jobId: ID!, $first: Int) {\n    massEndJob(id: $jobId) {\n      id\n      skippedCount\n      skipped(first: $first) {\n        reason\n        lead {\n          id\n          name\n          email\n          assignedUser {\n            id\n            name\n          }\n        }\n      }\n    }\n  }\n": types.ReopenOutcomeDocument,
     "\n  subscription MassEndProgress($jobId: ID!) {\n    massEndProgress(jobId: $jobId) {\n      ...JobFields\n    }\n  }\n": types.MassEndProgressDocument,
     "\n  query AuditLog($first: Int, $after: String) {\n    auditLog(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          action\n          details\n          createdAt\n          actor {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query MissingRepCount {\n    missingReps(first: 0) {\n      totalCount\n    }\n  }\n": types.MissingRepCountDocument,
@@ -59,6 +70,11 @@ const documents: Documents = {
     "\n  mutation MapMissingRepToUser($id: ID!, $userId: ID!) {\n    mapMissingRepToUser(id: $id, userId: $userId) {\n      ...ResolvedRep\n    }\n  }\n": types.MapMissingRepToUserDocument,
     "\n  fragment ResolvedRep on MissingRep {\n    id\n    name\n    status\n    leadsMoved\n    resolvedUser {\n      id\n      name\n    }\n  }\n": types.ResolvedRepFragmentDoc,
     "\n  mutation IgnoreMissingRep($id: ID!) {\n    ignoreMissingRep(id: $id) {\n      id\n      name\n      status\n    }\n  }\n": types.IgnoreMissingRepDocument,
+    "\n  fragment BulkResultFields on BulkMissingRepsResult {\n    changed {\n      id\n      name\n      status\n    }\n    skipped {\n      id\n      reason\n      message\n    }\n  }\n": types.BulkResultFieldsFragmentDoc,
+    "\n  mutation IgnoreMissingReps($ids: [ID!]!) {\n    ignoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n": types.IgnoreMissingRepsDocument,
+    "\n  mutation RestoreMissingReps($ids: [ID!]!) {\n    restoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n": types.RestoreMissingRepsDocument,
+    "\n  query SuggestedMatchesPreview($minScore: Float!, $ids: [ID!]) {\n    suggestedMatchesPreview(minScore: $minScore, ids: $ids) {\n      score\n      missingRep {\n        id\n        name\n        leadsOriginallyAssigned\n      }\n      user {\n        id\n        name\n        email\n      }\n    }\n  }\n": types.SuggestedMatchesPreviewDocument,
+    "\n  mutation AcceptSuggestedMatches($minScore: Float!, $ids: [ID!], $confirmation: String!) {\n    acceptSuggestedMatches(minScore: $minScore, ids: $ids, confirmation: $confirmation) {\n      changed {\n        id\n        name\n        status\n        leadsMoved\n        resolvedUser {\n          id\n          name\n        }\n      }\n      skipped {\n        id\n        reason\n        message\n      }\n    }\n  }\n": types.AcceptSuggestedMatchesDocument,
     "\n  mutation RestoreMissingRep($id: ID!) {\n    restoreMissingRep(id: $id) {\n      id\n      name\n      status\n    }\n  }\n": types.RestoreMissingRepDocument,
 };
 
@@ -87,11 +103,11 @@ export function graphql(source: "\n  query AccountStatus {\n    accountStatus {\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    activeMassEndJob {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    activeMassEndJob {\n      ...JobFields\n    }\n  }\n"];
+export function graphql(source: "\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    resumesAt\n    activeMassEndJob {\n      ...JobFields\n    }\n    lastMassEndJob {\n      ...JobFields\n      filter\n      reopenableUntil\n      reopenedBy {\n        id\n      }\n      requestedBy {\n        id\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment StatusFields on AccountStatus {\n    state\n    pausedAt\n    pauseReason\n    pausedBy {\n      id\n      name\n    }\n    activeConversationCount\n    activeMemberCount\n    resumesAt\n    activeMassEndJob {\n      ...JobFields\n    }\n    lastMassEndJob {\n      ...JobFields\n      filter\n      reopenableUntil\n      reopenedBy {\n        id\n      }\n      requestedBy {\n        id\n        name\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment JobFields on MassEndJob {\n    id\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n"): (typeof documents)["\n  fragment JobFields on MassEndJob {\n    id\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n"];
+export function graphql(source: "\n  fragment JobFields on MassEndJob {\n    id\n    kind\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n"): (typeof documents)["\n  fragment JobFields on MassEndJob {\n    id\n    kind\n    state\n    total\n    processed\n    createdAt\n    startedAt\n    finishedAt\n    estimatedSecondsLeft\n    failureReason\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -99,7 +115,7 @@ export function graphql(source: "\n  subscription AccountStatusChanged {\n    ac
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation PauseAccount($confirmation: String!, $reason: String) {\n    pauseAccount(confirmation: $confirmation, reason: $reason) {\n      ...StatusFields\n    }\n  }\n"): (typeof documents)["\n  mutation PauseAccount($confirmation: String!, $reason: String) {\n    pauseAccount(confirmation: $confirmation, reason: $reason) {\n      ...StatusFields\n    }\n  }\n"];
+export function graphql(source: "\n  mutation PauseAccount($confirmation: String!, $reason: String, $until: DateTime) {\n    pauseAccount(confirmation: $confirmation, reason: $reason, until: $until) {\n      ...StatusFields\n    }\n  }\n"): (typeof documents)["\n  mutation PauseAccount($confirmation: String!, $reason: String, $until: DateTime) {\n    pauseAccount(confirmation: $confirmation, reason: $reason, until: $until) {\n      ...StatusFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -107,7 +123,19 @@ export function graphql(source: "\n  mutation UnpauseAccount($confirmation: Stri
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation EndAllConversations($confirmation: String!) {\n    endAllConversations(confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  mutation EndAllConversations($confirmation: String!) {\n    endAllConversations(confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n"];
+export function graphql(source: "\n  query MassEndPreview($filter: ConversationFilter) {\n    massEndPreview(filter: $filter) {\n      conversationCount\n      memberCount\n      summary\n      byMember {\n        conversationCount\n        user {\n          id\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MassEndPreview($filter: ConversationFilter) {\n    massEndPreview(filter: $filter) {\n      conversationCount\n      memberCount\n      summary\n      byMember {\n        conversationCount\n        user {\n          id\n          name\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndConversations($confirmation: String!, $filter: ConversationFilter!) {\n    endConversations(confirmation: $confirmation, filter: $filter) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  mutation EndConversations($confirmation: String!, $filter: ConversationFilter!) {\n    endConversations(confirmation: $confirmation, filter: $filter) {\n      ...JobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReopenMassEnd($jobId: ID!, $confirmation: String!) {\n    reopenMassEnd(jobId: $jobId, confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  mutation ReopenMassEnd($jobId: ID!, $confirmation: String!) {\n    reopenMassEnd(jobId: $jobId, confirmation: $confirmation) {\n      ...JobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReopenOutcome($jobId: ID!, $first: Int) {\n    massEndJob(id: $jobId) {\n      id\n      skippedCount\n      skipped(first: $first) {\n        reason\n        lead {\n          id\n          name\n          email\n          assignedUser {\n            id\n            name\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ReopenOutcome($jobId: ID!, $first: Int) {\n    massEndJob(id: $jobId) {\n      id\n      skippedCount\n      skipped(first: $first) {\n        reason\n        lead {\n          id\n          name\n          email\n          assignedUser {\n            id\n            name\n          }\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -160,6 +188,26 @@ export function graphql(source: "\n  fragment ResolvedRep on MissingRep {\n    i
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation IgnoreMissingRep($id: ID!) {\n    ignoreMissingRep(id: $id) {\n      id\n      name\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation IgnoreMissingRep($id: ID!) {\n    ignoreMissingRep(id: $id) {\n      id\n      name\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BulkResultFields on BulkMissingRepsResult {\n    changed {\n      id\n      name\n      status\n    }\n    skipped {\n      id\n      reason\n      message\n    }\n  }\n"): (typeof documents)["\n  fragment BulkResultFields on BulkMissingRepsResult {\n    changed {\n      id\n      name\n      status\n    }\n    skipped {\n      id\n      reason\n      message\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation IgnoreMissingReps($ids: [ID!]!) {\n    ignoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n"): (typeof documents)["\n  mutation IgnoreMissingReps($ids: [ID!]!) {\n    ignoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RestoreMissingReps($ids: [ID!]!) {\n    restoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n"): (typeof documents)["\n  mutation RestoreMissingReps($ids: [ID!]!) {\n    restoreMissingReps(ids: $ids) {\n      ...BulkResultFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SuggestedMatchesPreview($minScore: Float!, $ids: [ID!]) {\n    suggestedMatchesPreview(minScore: $minScore, ids: $ids) {\n      score\n      missingRep {\n        id\n        name\n        leadsOriginallyAssigned\n      }\n      user {\n        id\n        name\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  query SuggestedMatchesPreview($minScore: Float!, $ids: [ID!]) {\n    suggestedMatchesPreview(minScore: $minScore, ids: $ids) {\n      score\n      missingRep {\n        id\n        name\n        leadsOriginallyAssigned\n      }\n      user {\n        id\n        name\n        email\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AcceptSuggestedMatches($minScore: Float!, $ids: [ID!], $confirmation: String!) {\n    acceptSuggestedMatches(minScore: $minScore, ids: $ids, confirmation: $confirmation) {\n      changed {\n        id\n        name\n        status\n        leadsMoved\n        resolvedUser {\n          id\n          name\n        }\n      }\n      skipped {\n        id\n        reason\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AcceptSuggestedMatches($minScore: Float!, $ids: [ID!], $confirmation: String!) {\n    acceptSuggestedMatches(minScore: $minScore, ids: $ids, confirmation: $confirmation) {\n      changed {\n        id\n        name\n        status\n        leadsMoved\n        resolvedUser {\n          id\n          name\n        }\n      }\n      skipped {\n        id\n        reason\n        message\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
