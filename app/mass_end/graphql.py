@@ -15,7 +15,7 @@ from app.errors import require_confirmation
 from app.gql import SNAPSHOT_STREAM, AppInfo, from_record, loader, parse_id
 from app.leads import service as leads
 from app.leads.graphql import LeadStatusEnum, LeadType
-from app.mass_end import service
+from app.mass_end import filtering, service
 from app.mass_end.models import MassEndKind, MassEndState, ReopenSkipReason
 from app.teams.graphql import UserType, load_user
 
@@ -48,7 +48,7 @@ class ConversationFilter:
 async def _parse_filter(team_id: int, given: ConversationFilter | None) -> leads.ConversationFilter:
     if given is None:
         return leads.ConversationFilter()
-    return await service.parse_filter(team_id, given.member_ids, given.lead_statuses, given.last_activity_before)
+    return await filtering.parse_filter(team_id, given.member_ids, given.lead_statuses, given.last_activity_before)
 
 
 @strawberry.type(name="MemberConversationCount")
@@ -195,7 +195,7 @@ class Query:
     )
     async def mass_end_preview(self, info: AppInfo, filter: ConversationFilter | None = None) -> MassEndPreviewType:
         caller = info.context.require(Permission.MANAGE_ACCOUNT_STATUS)
-        found = await service.preview(caller.team_id, await _parse_filter(caller.team_id, filter))
+        found = await filtering.preview(caller.team_id, await _parse_filter(caller.team_id, filter))
         return MassEndPreviewType(
             conversation_count=found.conversation_count,
             member_count=found.member_count,

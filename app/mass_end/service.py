@@ -12,7 +12,8 @@ ended twice and `processed` counts exactly the rows changed. Runs are counted in
 Each batch records what it did to every conversation (mass_ended_conversation). `reopen_mass_end`
 starts a REOPEN job, a job like the others (same queue task, team lock, batches, progress): it
 reopens each conversation still exactly as its END job left it, puts back the lead status that
-job changed, and records why it left the others ended.
+job changed, and records why it left the others ended. Which conversations an END job takes
+(its filter, as given, stored and previewed) is app.mass_end.filtering.
 """
 
 from __future__ import annotations
@@ -34,12 +35,11 @@ from app.account_status import service as account_status
 from app.audit import service as audit
 from app.errors import bad_input, conflict, not_found
 from app.leads import service as leads
-from app.leads.models import LeadStatus
+from app.mass_end import filtering
 from app.mass_end import sql
 from app.mass_end.models import MassEndKind, MassEndState, ReopenSkipReason
 from app.settings import Settings
 from app.teams import service as teams
-from app.validation import id_number
 from app.webhooks import payloads
 from app.webhooks import service as webhooks
 from app.webhooks.models import EventType
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 RUN_TASK = "mass_end"
 AUDIT_ACTION = "MASS_END"
 REOPEN_AUDIT_ACTION = "MASS_END_REOPEN"
-MAX_MEMBER_IDS = 1000
 MAX_SKIPPED_LISTED = 1000
 PROGRESS_TOPIC = "mass_end_progress"
 # A subscriber re-reads the job this often when no event came: events can be lost (a worker
@@ -116,94 +115,6 @@ def progress_channel(team_id: int, job_id: int) -> str:
     return broadcast.team_channel(team_id, f"{PROGRESS_TOPIC}:{job_id}")
 
 
-# --- the filter ------------------------------------------------------------------------------
-
-
-async def parse_filter(
-    team_id: int, member_ids: list[str] | None, lead_statuses: list[LeadStatus] | None, last_activity_before: datetime | None
-) -> leads.ConversationFilter:
-    """The filter as the leads feature takes it. Empty lists would match nothing and are refused,
-    as are more than MAX_MEMBER_IDS ids and ids that are not users of the team."""
-    members = statuses = before = None
-    if member_ids is not None:
-        if not member_ids:
-            raise bad_input("memberIds must name at least one member (leave it out to include every member).", field="memberIds")
-        if len(member_ids) > MAX_MEMBER_IDS:
-            raise bad_input(f"memberIds holds at most {MAX_MEMBER_IDS} ids; this one has {len(member_ids)}.", field="memberIds")
-        parsed = [id_number(value) for value in member_ids]
-        known = await teams.users_by_ids(team_id, [n for n in parsed if n is not None])
-        unknown = [str(value) for value, number in zip(member_ids, parsed) if number not in known]
-        if unknown:
-            shown = ", ".join(repr(value) for value in unknown[:10])
-            raise bad_input(f"memberIds: not members of this team: {shown}.", field="memberIds")
-        members = tuple(sorted(set(parsed)))
-    if lead_statuses is not None:
-        if not lead_statuses:
-            raise bad_input("leadStatuses must name at least one status (leave it out to include every status).", field="leadStatuses")
-        statuses = tuple(sorted(set(lead_statuses), key=list(LeadStatus).index))
-    if last_activity_before is not None:
-        if last_activity_before.tzinfo is None:  # a DateTime without an offset is read as UTC
-            last_activity_before = last_activity_before.replace(tzinfo=timezone.utc)
-        try:
-            before = last_activity_before.astimezone(timezone.utc)
-        except OverflowError:
-            raise bad_input("lastActivityBefore is out of range.", field="lastActivityBefore") from None
-    return leads.ConversationFilter(member_ids=members, lead_statuses=statuses, last_activity_before=before)
-
-
-def filter_json(scope: leads.ConversationFilter) -> dict[str, Any] | None:
-    """What a job stores and shows: the given parts, as the API names them; None when empty."""
-    if scope.is_empty:
-        return None
-    shown: dict[str, Any] = {}
-    if scope.member_ids is not None:
-        shown["memberIds"] = [str(i) for i in scope.member_ids]
-    if scope.lead_statuses is not None:
-        shown["leadStatuses"] = [s.value for s in scope.lead_statuses]
-    if scope.last_activity_before is not None:
-        shown["lastActivityBefore"] = scope.last_activity_before.isoformat()
-    return shown
-
-
-def filter_from_json(shown: dict[str, Any] | None) -> leads.ConversationFilter:
-    if not shown:
-        return leads.ConversationFilter()
-    members, statuses, before = shown.get("memberIds"), shown.get("leadStatuses"), shown.get("lastActivityBefore")
-    return leads.ConversationFilter(
-        member_ids=None if members is None else tuple(int(i) for i in members),
-        lead_statuses=None if statuses is None else tuple(LeadStatus(s) for s in statuses),
-        last_activity_before=None if before is None else datetime.fromisoformat(before),
-    )
-
-
-@dataclass(frozen=True)
-class Preview:
-    conversation_count: int
-    member_count: int
-    summary: str
-    by_member: tuple[tuple[int, int], ...]  # (user id, conversations), most first
-
-
-def summary(conversations: int, members: int) -> str:
-    """"12 conversations across 3 members", in the singular where it is one."""
-    return (
-        f"{conversations} conversation{'' if conversations == 1 else 's'} "
-        f"across {members} member{'' if members == 1 else 's'}"
-    )
-
-
-async def preview(team_id: int, scope: leads.ConversationFilter) -> Preview:
-    """What `end_conversations` with this filter would end, were it started now."""
-    activity = await leads.matching_activity(team_id, scope)
-    members = len(activity.by_member)
-    return Preview(
-        conversation_count=activity.conversation_count,
-        member_count=members,
-        summary=summary(activity.conversation_count, members),
-        by_member=activity.by_member,
-    )
-
-
 # --- starting jobs -----------------------------------------------------------------------------
 
 
@@ -219,7 +130,7 @@ async def end_conversations(team_id: int, requested_by_id: int | None, scope: le
     together. Asking again while the same end (same filter) is open returns that job and changes
     nothing; while another job (another filter, or a reopen) is open, it is a CONFLICT.
     """
-    shown = filter_json(scope)
+    shown = filtering.filter_json(scope)
     for _ in range(3):
         async with in_transaction() as conn:
             rows = await conn.execute_query_dict(
@@ -454,7 +365,7 @@ async def _run_locked(conn: asyncpg.Connection, job_id: int, settings: Settings,
 
 async def _end_in_batches(conn: asyncpg.Connection, job: MassEndJobRecord, batch_size: int, stopping: asyncio.Event) -> None:
     after_id, swept = 0, False
-    scope = filter_from_json(job.conversation_filter)
+    scope = filtering.filter_from_json(job.conversation_filter)
     async with sql.batch_commits_without_flush_wait(conn):
         while True:
             if stopping.is_set():

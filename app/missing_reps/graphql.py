@@ -14,7 +14,6 @@ from strawberry.relay import PageInfo
 from app.auth import Permission
 from app.errors import require_confirmation
 from app.gql import AppInfo, from_record, loader, parse_id
-from app.errors import require_confirmation
 from app.missing_reps import bulk, service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 from app.teams.graphql import RoleEnum, UserType, load_user
