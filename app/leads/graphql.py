@@ -101,6 +101,16 @@ class LeadType:
         return MissingRepType.from_record(rep) if rep else None
 
 
+async def load_lead(info: AppInfo, team_id: int, lead_id: int) -> LeadType | None:
+    """A lead of `team_id` through the request's loader (None if not in that team)."""
+
+    async def load(ids: list[int]) -> list[LeadType | None]:
+        found = await service.leads_by_ids(team_id, ids)
+        return [LeadType.from_record(found[i]) if i in found else None for i in ids]
+
+    return await loader(info, f"leads:{team_id}", load).load(lead_id)
+
+
 @strawberry.type
 class LeadError:
     code: str

@@ -14,7 +14,7 @@ from app.auth import Permission
 from app.errors import require_confirmation
 from app.gql import SNAPSHOT_STREAM, AppInfo, from_record, loader, parse_id
 from app.leads import service as leads
-from app.leads.graphql import LeadStatusEnum, LeadType
+from app.leads.graphql import LeadStatusEnum, LeadType, load_lead
 from app.mass_end import filtering, service
 from app.mass_end.models import MassEndKind, MassEndState, ReopenSkipReason
 from app.teams.graphql import UserType, load_user
@@ -82,14 +82,6 @@ class SkippedConversationType:
     @strawberry.field
     async def lead(self, info: AppInfo) -> LeadType:
         return await load_lead(info, self.team_id, self.lead_id)
-
-
-async def load_lead(info: AppInfo, team_id: int, lead_id: int) -> LeadType | None:
-    async def load(ids: list[int]) -> list[LeadType | None]:
-        found = await leads.leads_by_ids(team_id, ids)
-        return [LeadType.from_record(found[i]) if i in found else None for i in ids]
-
-    return await loader(info, f"leads:{team_id}", load).load(lead_id)
 
 
 async def load_job(info: AppInfo, team_id: int, job_id: int) -> MassEndJobType | None:

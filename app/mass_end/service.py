@@ -450,6 +450,10 @@ def finished_email(admin: teams.UserRecord, job: MassEndJobRecord) -> notificati
             f"The mass end of your team's conversations failed after ending {job.processed} of them: {job.error}\n"
             "The conversations it did not reach are still active; you can start a mass end again."
         )
+    return _job_email(admin, job, subject, what)
+
+
+def _job_email(admin: teams.UserRecord, job: MassEndJobRecord, subject: str, what: str) -> notifications.Email:
     body = f"Hi {admin.name},\n\n{what}\n\nRequested at {job.created_at:%Y-%m-%d %H:%M} UTC (job {job.id}).\n\n-- Switchboard\n"
     return notifications.Email(to=admin.email, subject=subject, body=body)
 
@@ -472,5 +476,4 @@ def _reopen_finished_email(admin: teams.UserRecord, job: MassEndJobRecord) -> no
             f"The undo of mass end {job.reopens_id} failed after reopening {reopened} conversations: {job.error}\n"
             "The conversations it did not reach are still ended."
         )
-    body = f"Hi {admin.name},\n\n{what}\n\nRequested at {job.created_at:%Y-%m-%d %H:%M} UTC (job {job.id}).\n\n-- Switchboard\n"
-    return notifications.Email(to=admin.email, subject=subject, body=body)
+    return _job_email(admin, job, subject, what)
