@@ -193,6 +193,13 @@ def connection() -> BaseDBAsyncClient:
     return connections.get("default")
 
 
+async def fetch_rows(sql: str, params: list[Any]) -> list[asyncpg.Record]:
+    """Rows of a plain SQL read as asyncpg Records (read by key, as dicts are): for the lists read on
+    every request, where copying each row into a dict cost as much as the query."""
+    _, rows = await connection().execute_query(sql, params)
+    return rows
+
+
 async def is_ready() -> bool:
     try:
         await connection().execute_query("SELECT 1")

@@ -24,7 +24,11 @@ def page_size(first: int | None) -> int:
 def encode_cursor(*values: object) -> str:
     """An opaque cursor holding the keyset values of the last row seen."""
     raw = _plain_json(values) or json.dumps(list(values), separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    # base64.urlsafe_b64encode without its Python-level wrappers (a page encodes one per row).
+    return binascii.b2a_base64(raw.encode(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _plain_json(values: tuple) -> str | None:

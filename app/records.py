@@ -11,6 +11,8 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
 
+import asyncpg
+
 R = TypeVar("R")
 
 
@@ -38,17 +40,56 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 def build(cls: type[R], source: Any, /, **values: Any) -> R:
-    """`cls` from a model (its attributes) or a row (its keys); `values` give the rest or override."""
+    """`cls` from a model (its attributes) or a row (its keys: a dict or an asyncpg Record);
+    `values` give the rest or override."""
+    key = (cls, isinstance(source, _ROWS), frozenset(values) if values else _NO_VALUES)
+    builder = _BUILDERS.get(key)
+    if builder is None:
+        builder = _BUILDERS[key] = _builder(*key)
+    return builder(source, values)
+
+
+_ROWS = (dict, asyncpg.Record)
+_NO_VALUES: frozenset[str] = frozenset()
+_BUILDERS: dict[tuple[type, bool, frozenset[str]], Any] = {}
+
+
+def _builder(cls: type, from_row: bool, given: frozenset[str]):
+    """`build` for one class, source kind and set of given names, as one generated function: a
+    page builds a record per row, and the generic loop cost more than the query."""
+    namespace: dict[str, Any] = {"cls": cls, "new": object.__new__}
     enums = _enum_fields(cls)
-    from_dict = isinstance(source, dict)
-    for name in _field_names(cls):
-        if name in values:
+    names = _field_names(cls)
+    items = []
+    for name in names:
+        if name in given:
+            items.append((name, f"values[{name!r}]"))
             continue
-        value = source[name] if from_dict else getattr(source, name)
-        if value is not None and name in enums and not isinstance(value, enums[name]):
-            value = enums[name](value)
-        values[name] = value
-    return cls(**values)
+        read = f"source[{name!r}]" if from_row else f"source.{name}"
+        if name in enums:  # a raw SQL row carries an enum as its value
+            namespace[f"E_{name}"] = enums[name]
+            namespace[f"M_{name}"] = enums[name]._value2member_map_
+            read = (
+                f"(v if (v := {read}) is None or type(v) is E_{name} else "
+                f"(m if (m := M_{name}.get(v)) is not None else E_{name}(v)))"
+            )
+        items.append((name, read))
+    plain = (
+        given <= set(names)
+        and not hasattr(cls, "__post_init__")
+        and "__slots__" not in cls.__dict__
+        and all(f.init for f in dataclasses.fields(cls))
+    )
+    if plain:
+        # A frozen dataclass's __init__ sets each field through object.__setattr__; with no
+        # __post_init__ and every field given here, filling __dict__ makes the same object.
+        fill = ", ".join(f"{name!r}: {read}" for name, read in items)
+        body = f"    record = new(cls)\n    record.__dict__.update({{{fill}}})\n    return record"
+    else:
+        arguments = ", ".join(f"{name}={read}" for name, read in items if name not in given)
+        body = f"    return cls({arguments}, **values)"
+    exec(f"def build(source, values):\n{body}", namespace)  # noqa: S102
+    return namespace["build"]
 
 
 def to_payload(record: Any) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def _record(event: AuditEvent) -> AuditRecord:
 async def events_of_team(team_id: int, *, limit: int, before_id: int | None = None) -> list[AuditRecord]:
     """Newest first; page with the id of the last event seen."""
     # Plain SQL: the dashboard polls it, and building ORM models cost more than the query.
-    rows = await db.connection().execute_query_dict(
+    rows = await db.fetch_rows(
         "SELECT id, team_id, actor_id, action, details, created_at FROM audit_event"
         " WHERE team_id = $1 AND ($2::int IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         [team_id, before_id, limit],

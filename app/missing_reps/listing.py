@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from collections.abc import Mapping
 from typing import Any
 
 from app import db, paging, records
@@ -35,7 +36,7 @@ def _record(rep: MissingRep) -> MissingRepRecord:
     return records.build(MissingRepRecord, rep)
 
 
-def record_from_row(row: dict[str, Any]) -> MissingRepRecord:
+def record_from_row(row: Mapping[str, Any]) -> MissingRepRecord:
     return records.build(MissingRepRecord, row)
 
 
@@ -145,7 +146,7 @@ async def list_missing_reps(
         params += [key, rep_id]
         where += f" AND ({column}, id) {compare} ($3, $4)"
     params.append(limit + 1)
-    rows = await db.connection().execute_query_dict(
+    rows = await db.fetch_rows(
         f"SELECT {COLUMNS} FROM missing_rep WHERE {where} "
         f"ORDER BY {column} {order}, id {order} LIMIT ${len(params)}",
         params,

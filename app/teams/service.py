@@ -101,7 +101,7 @@ async def teams_by_ids(team_ids: list[int]) -> dict[int, TeamRecord]:
 
 async def users_by_ids(team_id: int, user_ids: list[int]) -> dict[int, UserRecord]:
     # Plain SQL: every page's loader asks for its users, and ORM models cost more than the query.
-    rows = await db.connection().execute_query_dict(
+    rows = await db.fetch_rows(
         "SELECT id, team_id, name, email, phone, role, created_at FROM app_user WHERE team_id = $1 AND id = ANY($2::int[])",
         [team_id, user_ids],
     )
