@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 
 from app.errors import bad_input
 
@@ -23,8 +24,28 @@ def page_size(first: int | None) -> int:
 
 def encode_cursor(*values: object) -> str:
     """An opaque cursor holding the keyset values of the last row seen."""
-    raw = _plain_json(values) or json.dumps(list(values), separators=(",", ":"))
-    # base64.urlsafe_b64encode without its Python-level wrappers (a page encodes one per row).
+    return _base64(_plain_json(values) or _json(values))
+
+
+def cursor_encoder(*leading: object) -> Callable[..., str]:
+    """encode_cursor with its first values fixed (a list's ordering): `cursor_encoder(*a)(*b)` is
+    `encode_cursor(*a, *b)`, with the fixed part written once per page instead of once per row."""
+    head = (_plain_json(leading) or _json(leading))[:-1] + ("," if leading else "")
+
+    def encode(*values: object) -> str:
+        if not values:
+            return encode_cursor(*leading)
+        return _base64(head + (_plain_json(values) or _json(values))[1:])
+
+    return encode
+
+
+def _json(values: tuple) -> str:
+    return json.dumps(list(values), separators=(",", ":"))
+
+
+def _base64(raw: str) -> str:
+    # base64.urlsafe_b64encode, unpadded, without its Python-level wrappers (one per row of a page).
     return binascii.b2a_base64(raw.encode(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 

@@ -13,7 +13,6 @@ from app import paging
 from app.gql import AppInfo, from_record
 from app.teams import service as teams
 from app.teams.graphql import UserType
-from app.teams.service import UserRecord
 
 
 @strawberry.type(name="AuditEvent")
@@ -24,13 +23,9 @@ class AuditEventType:
     created_at: datetime
     team_id: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
-    # Read with the page (one statement for its actors): a plain field then, so a page completes
-    # without a task per row waiting on a loader.
-    actor_record: strawberry.Private[UserRecord | None] = None
-
-    @strawberry.field
-    def actor(self) -> UserType | None:
-        return UserType.from_record(self.actor_record) if self.actor_record is not None else None
+    # Read with the page (one statement for its actors) and given as a plain field, one User per
+    # actor shared by its rows: a page completes without a resolver call or a task per row.
+    actor: UserType | None = None
 
 
 @strawberry.type
@@ -69,11 +64,12 @@ class Query:
         has_next_page = len(events) > limit
         events = events[:limit]
         actor_ids = sorted({e.actor_id for e in events if e.actor_id is not None})
-        actors = await teams.users_by_ids(caller.team_id, actor_ids) if actor_ids else {}
+        found = await teams.users_by_ids(caller.team_id, actor_ids) if actor_ids else {}
+        actors = {user_id: UserType.from_record(user) for user_id, user in found.items()}
         edges = [
             AuditEventEdge(
                 cursor=paging.encode_cursor(e.id),
-                node=from_record(AuditEventType, e, actor_record=actors.get(e.actor_id) if e.actor_id else None),
+                node=from_record(AuditEventType, e, actor=actors.get(e.actor_id) if e.actor_id else None),
             )
             for e in events
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app import db, paging, records
@@ -98,8 +98,10 @@ def _sort_key(field: SortField, rep: MissingRepRecord) -> Any:
 LIST_NAME = "the Missing Reps list"
 
 
-def encode_cursor(field: SortField, direction: SortDirection, rep: MissingRepRecord) -> str:
-    return paging.encode_cursor(field.value, direction.value, _sort_key(field, rep), rep.id)
+def cursor_encoder(field: SortField, direction: SortDirection) -> Callable[[MissingRepRecord], str]:
+    """The cursors of one ordering: the ordering, then the row's sort key and id."""
+    encode = paging.cursor_encoder(field.value, direction.value)
+    return lambda rep: encode(_sort_key(field, rep), rep.id)
 
 
 def decode_cursor(cursor: str, field: SortField, direction: SortDirection) -> tuple[Any, int]:
@@ -152,8 +154,9 @@ async def list_missing_reps(
         params,
     )
     reps = [record_from_row(row) for row in rows[:limit]]
+    encode_cursor = cursor_encoder(field, direction)
     return Page(
-        edges=[(encode_cursor(field, direction, rep), rep) for rep in reps],
+        edges=[(encode_cursor(rep), rep) for rep in reps],
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
     )

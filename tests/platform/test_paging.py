@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.paging import _plain_json, decode_cursor, encode_cursor
+from app.paging import _plain_json, cursor_encoder, decode_cursor, encode_cursor
 
 VALUES = st.one_of(st.integers(), st.text(), st.text("abcAZ09 -_.:\"\\/\x7f\t"), st.booleans(), st.none(), st.floats())
 
@@ -29,3 +29,9 @@ def test_cursor_is_the_unpadded_urlsafe_base64_of_its_json(values):
     assert encode_cursor(*values) == base64.urlsafe_b64encode(raw).decode().rstrip("=")
     decoded = decode_cursor(encode_cursor(*values), "the list", len(values))
     assert json.dumps(decoded, separators=(",", ":")).encode() == raw  # NaN is not equal to itself
+
+
+@settings(max_examples=1000)
+@given(st.lists(VALUES, max_size=3), st.lists(VALUES, max_size=3))
+def test_a_cursor_encoder_with_fixed_leading_values_is_encode_cursor(leading, values):
+    assert cursor_encoder(*leading)(*values) == encode_cursor(*leading, *values)

@@ -136,7 +136,7 @@ def test_from_record_copies_as_the_generic_loop_does(row):
 def test_from_record_fills_defaults_as_init_does(event_id, actor_id, with_actor):
     event = AuditRecord(id=event_id, team_id=1, actor_id=actor_id, action="ACCOUNT_PAUSED", details={"a": 1},
                         created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    given_values = {"actor_record": None} if with_actor else {}
+    given_values = {"actor": None} if with_actor else {}
     got = from_record(AuditEventType, event, **given_values)
     made = AuditEventType(id=str(event_id), action=event.action, details=event.details, created_at=event.created_at,
                           team_id=1, actor_id=actor_id, **given_values)
