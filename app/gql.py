@@ -7,10 +7,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 import strawberry
 from strawberry.dataloader import DataLoader
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types import Info
 
 from app.auth import Caller, Permission, authorize
@@ -32,6 +35,19 @@ class Context:
 
 
 AppInfo = Info[Context, None]
+
+
+def serialize_datetime(value: Any) -> str:
+    """DateTime's output, `value.isoformat()` as strawberry writes it; for an aware datetime in UTC
+    (every timestamp the database returns) orjson writes the same text at a third of the cost, and
+    a page has a timestamp per row. tests/platform/test_datetime_output.py proves them equal."""
+    if type(value) is datetime and value.tzinfo is timezone.utc:
+        return orjson.dumps(value)[1:-1].decode()
+    return value.isoformat()
+
+
+# The schema's DateTime: strawberry's, with the output above (same name, description and input).
+DATETIME = dataclasses.replace(DateTimeDefinition, serialize=serialize_datetime)
 
 
 def parse_id(value: strawberry.ID | str, what: str, *, lookup: bool = True) -> int:

@@ -1,10 +1,13 @@
 """Assembles Query, Mutation and Subscription from the features' GraphQL modules."""
 
+from datetime import datetime
+
 import strawberry
 from strawberry.tools import merge_types
 
 from app.account_status import graphql as account_status
 from app.audit import graphql as audit
+from app.gql import DATETIME
 from app.leads import graphql as leads
 from app.mass_end import graphql as mass_end
 from app.missing_reps import graphql as missing_reps
@@ -31,4 +34,6 @@ Subscription = merge_types(
 )
 
 # Defines the schema only: requests are run by app/pipeline (limits, cache, masking, the seam).
-schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+schema = strawberry.Schema(
+    query=Query, mutation=Mutation, subscription=Subscription, scalar_overrides={datetime: DATETIME}
+)

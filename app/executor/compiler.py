@@ -754,9 +754,13 @@ def _leaf_completer(leaf_type):
             coerced = generic(result)
             if isinstance(result, Enum):
                 names[type(result), result] = coerced
+                # By identity too, for the inline check (an Enum's __hash__ is Python code): the
+                # member is kept alive by `names`, so its id names no other object.
+                names_by_id[id(result)] = coerced
             return coerced
 
-        complete.enum_names = names  # type: ignore[attr-defined]  # read by _inline_leaf
+        names_by_id: dict[int, str] = {}
+        complete.enum_names = names_by_id  # type: ignore[attr-defined]  # read by _inline_leaf
 
     else:
 
@@ -800,6 +804,7 @@ def _list_completer(item_complete, item_type, fp: FieldPlan):
     handle_error = fp.handle_error
     list_message_prefix = "Expected Iterable, but did not find one for field"
     complete_awaitable_item, await_item = _async_tails(item_complete, handle_error, item_type)
+    new_path, known_awaitable = tuple.__new__, _AWAITABLE_TYPES.get
 
     def complete(run: Run, result: Any, path: Path):
         if isinstance(result, Exception):
@@ -817,14 +822,14 @@ def _list_completer(item_complete, item_type, fp: FieldPlan):
         index = 0
         try:
             for item in iterator:
-                item_path = Path(path, index, None)
-                if is_awaitable(item):
+                item_path = new_path(Path, (path, index, None))  # Path(...) without its Python __new__
+                if known_awaitable(type(item)) is not False and is_awaitable(item):
                     append(complete_awaitable_item(run, item, item_path))
                     awaitable_indices.append(index)
                 else:
                     try:
                         completed = item_complete(run, item, item_path)
-                        if is_awaitable(completed):
+                        if type(completed) is not dict and is_awaitable(completed):
                             append(await_item(run, completed, item_path))
                             awaitable_indices.append(index)
                         else:
@@ -918,16 +923,17 @@ def _inline_leaf(fp: FieldPlan, names: dict[str, Any], i: int) -> str:
         return f"v if {nullable}(type(v) is float and _isfinite(v)) else _MISS"
     enum_names = getattr(getattr(complete, "inner", complete), "enum_names", None)
     if enum_names is not None:
-        # The completer's cache of each enum value's name (filled on its first completion).
+        # The completer's cache of each enum member's name by identity (filled on its first completion).
         names[f"n{i}"] = enum_names
         if fp.non_null:
-            return f"n{i}.get((type(v), v), _MISS)"
-        return f"None if v is None else n{i}.get((type(v), v), _MISS)"
+            return f"n{i}.get(id(v), _MISS)"
+        return f"None if v is None else n{i}.get(id(v), _MISS)"
     # Any other scalar (DateTime, JSON): its own serialiser, called directly; whatever the generic
     # completer would treat otherwise (an error, an awaitable, null out) takes the field's executor.
     names[f"s{i}"] = leaf.coerce_output_value
     serialised = (
-        f"(c if v is not None and v is not Undefined and not isinstance(v, Exception) and not is_awaitable(v)"
+        f"(c if v is not None and v is not Undefined and not isinstance(v, Exception)"
+        " and (_known_awaitable(type(v)) is False or not is_awaitable(v))"
         f" and (c := s{i}(v)) is not None and c is not Undefined else _MISS)"
     )
     return f"None if v is None else {serialised}" if not fp.non_null else serialised
@@ -950,6 +956,8 @@ def _fields_function(fields: list[FieldPlan], type_name: str, *, complete_object
         "CoroutineType": CoroutineType,
         "Undefined": Undefined,
         "Path": Path,
+        "_new_path": tuple.__new__,
+        "_known_awaitable": _AWAITABLE_TYPES.get,
         "_gather_fields": _gather_fields,
         "null_message": null_message,
     }
@@ -992,10 +1000,10 @@ def _fields_function(fields: list[FieldPlan], type_name: str, *, complete_object
             names[f"h{i}"] = fp.handle_error
             names[f"t{i}"] = fp.return_type
             lines += [
-                f"        p = Path(path, {key}, {fp.parent_name!r})",
+                f"        p = _new_path(Path, (path, {key}, {fp.parent_name!r}))",
                 "        try:",
                 f"            v = {_read(fp.object_attribute, names, i)}",
-                "            if v is not None and type(v) is not dict and is_awaitable(v):",
+                "            if _known_awaitable(type(v)) is not False and is_awaitable(v):",
                 f"                r = ta{i}(run, v, p)",
                 "            else:",
                 f"                r = c{i}(run, v, p)",
