@@ -74,15 +74,10 @@ def _builder(cls: type, from_row: bool, given: frozenset[str]):
                 f"(m if (m := M_{name}.get(v)) is not None else E_{name}(v)))"
             )
         items.append((name, read))
-    plain = (
-        given <= set(names)
-        and not hasattr(cls, "__post_init__")
-        and "__slots__" not in cls.__dict__
-        and all(f.init for f in dataclasses.fields(cls))
-    )
+    plain = given <= set(names) and fills_like_init(cls) and all(f.init for f in dataclasses.fields(cls))
     if plain:
-        # A frozen dataclass's __init__ sets each field through object.__setattr__; with no
-        # __post_init__ and every field given here, filling __dict__ makes the same object.
+        # A frozen dataclass's __init__ sets each field through object.__setattr__; with every
+        # field given here, filling __dict__ in the same order makes the same object.
         fill = ", ".join(f"{name!r}: {read}" for name, read in items)
         body = f"    record = new(cls)\n    record.__dict__.update({{{fill}}})\n    return record"
     else:
@@ -90,6 +85,19 @@ def _builder(cls: type, from_row: bool, given: frozenset[str]):
         body = f"    return cls({arguments}, **values)"
     exec(f"def build(source, values):\n{body}", namespace)  # noqa: S102
     return namespace["build"]
+
+
+def fills_like_init(cls: type) -> bool:
+    """Whether filling an instance's __dict__ with its fields' values, in order, makes what the
+    class's __init__ makes: an __init__ written by dataclasses (not the class's own), no
+    __post_init__, no __slots__. Anything else is built through its __init__."""
+    code = getattr(getattr(cls, "__init__", None), "__code__", None)
+    return (
+        code is not None
+        and code.co_filename == "<string>"  # dataclasses writes __init__ with exec
+        and not hasattr(cls, "__post_init__")
+        and "__slots__" not in cls.__dict__
+    )
 
 
 def to_payload(record: Any) -> dict[str, Any]:

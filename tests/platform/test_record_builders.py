@@ -141,3 +141,19 @@ def test_from_record_fills_defaults_as_init_does(event_id, actor_id, with_actor)
     made = AuditEventType(id=str(event_id), action=event.action, details=event.details, created_at=event.created_at,
                           team_id=1, actor_id=actor_id, **given_values)
     assert list(vars(got).items()) == list(vars(made).items())
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnInit:
+    a: int
+    b: int = 0
+
+    def __init__(self, a: int, b: int = 0) -> None:  # a class's own __init__ is respected
+        object.__setattr__(self, "a", a)
+        object.__setattr__(self, "b", a + b + 1)
+
+
+def test_a_class_with_its_own_init_still_goes_through_it():
+    assert records.build(OwnInit, {"a": 2, "b": 3}).b == 6
+    assert records.fills_like_init(MissingRepRecord) and records.fills_like_init(MissingRepType)
+    assert not records.fills_like_init(OwnInit) and not records.fills_like_init(WithPostInit)
