@@ -805,6 +805,9 @@ def _list_completer(item_complete, item_type, fp: FieldPlan):
     list_message_prefix = "Expected Iterable, but did not find one for field"
     complete_awaitable_item, await_item = _async_tails(item_complete, handle_error, item_type)
     new_path, known_awaitable = tuple.__new__, _AWAITABLE_TYPES.get
+    # Items whose whole selection is plain attribute reads complete in one call (see
+    # _inline_function); any item it does not take is completed below as usual.
+    inline = getattr(item_complete, "inline", None)
 
     def complete(run: Run, result: Any, path: Path):
         if isinstance(result, Exception):
@@ -822,6 +825,12 @@ def _list_completer(item_complete, item_type, fp: FieldPlan):
         index = 0
         try:
             for item in iterator:
+                if inline is not None:
+                    completed = inline(item)
+                    if completed is not _MISS:
+                        append(completed)
+                        index += 1
+                        continue
                 item_path = new_path(Path, (path, index, None))  # Path(...) without its Python __new__
                 if known_awaitable(type(item)) is not False and is_awaitable(item):
                     append(complete_awaitable_item(run, item, item_path))
@@ -1034,8 +1043,65 @@ def _fields_function(fields: list[FieldPlan], type_name: str, *, complete_object
         "        return results",
         "    return _gather_fields(results, aw)",
     ]
+    inline_lines = _inline_function(fields, type_name, names, nullable=null_message is None) if complete_object else None
+    if inline_lines:
+        lines += inline_lines
     exec("\n".join(lines), names)  # noqa: S102 - source built above from names checked here
-    return names[function_name]
+    completer = names[function_name]
+    if inline_lines:
+        completer.inline = names[f"inline_{_identifier(type_name)}"]
+    return completer
+
+
+def _inline_function(fields: list[FieldPlan], type_name: str, names: dict[str, Any], *, nullable: bool) -> list[str] | None:
+    """Source of `inline_<type>(source)`: the whole completed object (a dict, or None for a null
+    source in a nullable position) when every field of the selection is read from a plain
+    attribute and accepted inline, recursively through plain object attributes; _MISS as soon as
+    anything is not, before anything but attribute reads has happened, so that the caller then
+    completes it the ordinary way (errors, paths and all). None when the selection has a field
+    that is not a plain read (a resolver, a list): there is no such function.
+
+    A list of such objects (a page's edges and their nodes) then completes each item in one
+    call, with no Path and no per-field call."""
+    body = []
+    parts = []
+    for i, fp in enumerate(fields):
+        key = repr(fp.response_name)
+        if fp.field_name == "__typename":
+            parts.append(f"{key}: {fp.parent_name!r}")
+            continue
+        if fp.attribute:
+            body += [
+                f"        v = {_read(fp.attribute, names, i)}",
+                f"        c{i}_ = {_inline_leaf(fp, names, i)}",
+                f"        if c{i}_ is _MISS:",
+                "            return _MISS",
+            ]
+            parts.append(f"{key}: c{i}_")
+            continue
+        child = getattr(fp.complete, "inline", None) if fp.object_attribute else None
+        if child is None:
+            return None
+        names[f"o{i}"] = child
+        body += [
+            f"        c{i}_ = o{i}({_read(fp.object_attribute, names, i)})",
+            f"        if c{i}_ is _MISS:",
+            "            return _MISS",
+        ]
+        parts.append(f"{key}: c{i}_")
+    return [
+        "",
+        f"def inline_{_identifier(type_name)}(source):",
+        "    if source is None:",
+        "        return None" if nullable else "        return _MISS",
+        "    if isinstance(source, Exception) or (_known_awaitable(type(source)) is not False and is_awaitable(source)):",
+        "        return _MISS",
+        "    try:",
+        *(body or ["        pass"]),
+        "    except Exception:",
+        "        return _MISS",
+        f"    return {{{', '.join(parts)}}}",
+    ]
 
 
 def _read(attribute: str, names: dict[str, Any], i: int) -> str:

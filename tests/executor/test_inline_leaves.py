@@ -205,3 +205,5 @@ async def test_every_leaf_kind_is_inlined():
     assert result.errors is None
     assert result.data["item"]["s"] == "text" and result.data["item"]["e"] == "RED"
     assert calls == []
+    # And the whole object in one call, as a list's items are completed (no executor, no Path).
+    assert item_plan.complete.inline(build(ROOT["items"][0])) == result.data["item"]
