@@ -87,12 +87,12 @@ class Page:
     has_previous_page: bool
 
 
-def _sort_key(field: SortField, rep: MissingRepRecord) -> Any:
-    if field is SortField.NAME:
-        return rep.normalized_name
-    if field is SortField.DATE_FOUND:
-        return rep.date_found.isoformat()
-    return rep.leads_originally_assigned
+# A row's sort key in its cursor, per ordering (a date as ISO 8601 text).
+_SORT_KEYS: dict[SortField, Callable[[MissingRepRecord], Any]] = {
+    SortField.NAME: lambda rep: rep.normalized_name,
+    SortField.DATE_FOUND: lambda rep: rep.date_found.isoformat(),
+    SortField.LEADS_ORIGINALLY_ASSIGNED: lambda rep: rep.leads_originally_assigned,
+}
 
 
 LIST_NAME = "the Missing Reps list"
@@ -100,8 +100,8 @@ LIST_NAME = "the Missing Reps list"
 
 def cursor_encoder(field: SortField, direction: SortDirection) -> Callable[[MissingRepRecord], str]:
     """The cursors of one ordering: the ordering, then the row's sort key and id."""
-    encode = paging.cursor_encoder(field.value, direction.value)
-    return lambda rep: encode(_sort_key(field, rep), rep.id)
+    encode, sort_key = paging.cursor_encoder(field.value, direction.value), _SORT_KEYS[field]
+    return lambda rep: encode(sort_key(rep), rep.id)
 
 
 def decode_cursor(cursor: str, field: SortField, direction: SortDirection) -> tuple[Any, int]:
