@@ -44,10 +44,10 @@ _LEAD_COLUMNS = ", ".join(f.name for f in dataclasses.fields(LeadRecord))
 async def leads_by_ids(team_id: int, lead_ids: list[int]) -> dict[int, LeadRecord]:
     # Plain SQL: ingestion reads back up to 1,000 leads per batch, and building ORM models for
     # them cost more than the query (bench/ingest.py, py-spy).
-    rows = await db.connection().execute_query_dict(
+    rows = await db.fetch_rows(
         f"SELECT {_LEAD_COLUMNS} FROM lead WHERE team_id = $1 AND id = ANY($2::int[])", [team_id, lead_ids]
     )
-    return {row["id"]: records.build(LeadRecord, row) for row in rows}
+    return {lead.id: lead for lead in records.build_all(LeadRecord, rows)}
 
 
 async def get_lead(team_id: int, lead_id: int) -> LeadRecord | None:

@@ -153,7 +153,7 @@ async def list_missing_reps(
         f"ORDER BY {column} {order}, id {order} LIMIT ${len(params)}",
         params,
     )
-    reps = [record_from_row(row) for row in rows[:limit]]
+    reps = records.build_all(MissingRepRecord, rows[:limit])
     encode_cursor = cursor_encoder(field, direction)
     return Page(
         edges=[(encode_cursor(rep), rep) for rep in reps],

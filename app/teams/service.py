@@ -105,7 +105,7 @@ async def users_by_ids(team_id: int, user_ids: list[int]) -> dict[int, UserRecor
         "SELECT id, team_id, name, email, phone, role, created_at FROM app_user WHERE team_id = $1 AND id = ANY($2::int[])",
         [team_id, user_ids],
     )
-    return {row["id"]: records.build(UserRecord, row) for row in rows}
+    return {user.id: user for user in records.build_all(UserRecord, rows)}
 
 
 async def aliases_of_users(user_ids: list[int]) -> dict[int, list[str]]:

@@ -9,11 +9,12 @@ import dataclasses
 import types
 from datetime import datetime, timezone
 
+import asyncpg
 import strawberry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import records
+from app import db, records
 from app.audit.graphql import AuditEventType
 from app.audit.service import AuditRecord
 from app.gql import from_record
@@ -157,3 +158,42 @@ def test_a_class_with_its_own_init_still_goes_through_it():
     assert records.build(OwnInit, {"a": 2, "b": 3}).b == 6
     assert records.fills_like_init(MissingRepRecord) and records.fills_like_init(MissingRepType)
     assert not records.fills_like_init(OwnInit) and not records.fills_like_init(WithPostInit)
+
+
+ROW_SQL = """
+SELECT * FROM (VALUES
+  (1, 1, 'A', 'a', NULL::text, now(), 3, 'MISSING', NULL::text, NULL::int, NULL::int, NULL::timestamptz, false, 0, NULL::text),
+  (2, 1, 'B', 'b', 'b@x.example', now() - interval '1 day', 0, 'IGNORED', NULL, NULL, NULL, NULL, false, 0, 'crm-2'),
+  (3, 1, 'C', 'c', NULL, now(), 7, 'RESOLVED', 'MAPPED_TO_USER', 4, 5, now(), true, 2, NULL)
+) AS t(id, team_id, name, normalized_name, email, date_found, leads_originally_assigned, status, resolution,
+       resolved_user_id, resolved_by_id, resolved_at, reassignment_pending, leads_moved, external_id)
+"""
+
+
+async def test_build_all_reads_records_by_position_as_build_reads_them_by_key(server_url_base):
+    """build_all over asyncpg Records (by position) against build over the same rows (by key),
+    in the statement's column order and in another."""
+    conn = await asyncpg.connect(**db.credentials_from_url(server_url_base))
+    try:
+        rows = await conn.fetch(ROW_SQL)
+        shuffled = await conn.fetch(
+            "SELECT external_id, status, id, leads_moved, name, team_id, date_found, normalized_name, email,"
+            " leads_originally_assigned, resolution, resolved_user_id, resolved_by_id, resolved_at,"
+            f" reassignment_pending FROM ({ROW_SQL}) q"
+        )
+        partial = await conn.fetch(f"SELECT id, name FROM ({ROW_SQL}) q")
+    finally:
+        await conn.close()
+    for batch in (rows, shuffled):
+        one_by_one = [records.build(MissingRepRecord, row) for row in batch]
+        assert all(same(a, b) for a, b in zip(records.build_all(MissingRepRecord, batch), one_by_one))
+        assert all(same(a, expected(dict(row))) for a, row in zip(one_by_one, batch))
+        overridden = records.build_all(MissingRepRecord, batch, name="same")
+        assert [r.name for r in overridden] == ["same"] * 3
+    assert records.build_all(MissingRepRecord, []) == []
+    try:
+        records.build_all(MissingRepRecord, partial)
+    except KeyError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("rows without the record's columns were accepted")
