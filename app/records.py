@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 
 R = TypeVar("R")
 
@@ -35,13 +36,26 @@ def _enum_fields(cls: type) -> dict[str, type[Enum]]:
 
 
 @cache
+def _json_fields(cls: type) -> frozenset[str]:
+    """The fields of `cls` typed (optionally `| None`) as a dict: a raw SQL row carries a jsonb
+    column as its JSON text."""
+    found = set()
+    for name, hint in typing.get_type_hints(cls).items():
+        union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        for option in typing.get_args(hint) if union else (hint,):
+            if option is dict or typing.get_origin(option) is dict:
+                found.add(name)
+    return frozenset(found)
+
+
+@cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def build(cls: type[R], source: Any, /, **values: Any) -> R:
-    """`cls` from a model (its attributes) or a row (its keys: a dict or an asyncpg Record);
-    `values` give the rest or override."""
+    """`cls` from a model (its attributes) or a row (its keys: a dict or an asyncpg Record; a
+    jsonb column's text is decoded for a dict field); `values` give the rest or override."""
     key = (cls, isinstance(source, _ROWS), frozenset(values) if values else _NO_VALUES)
     builder = _BUILDERS.get(key)
     if builder is None:
@@ -88,6 +102,9 @@ def _builder(cls: type, from_row: bool, given: frozenset[str], positions: dict[s
             read = f"source[{positions[name]}]"
         else:
             read = f"source[{name!r}]" if from_row else f"source.{name}"
+        if from_row and name in _json_fields(cls):
+            namespace["loads"] = orjson.loads
+            read = f"(loads(v) if type(v := {read}) is str else v)"
         if name in enums:  # a raw SQL row carries an enum as its value
             namespace[f"E_{name}"] = enums[name]
             namespace[f"M_{name}"] = enums[name]._value2member_map_

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.audit.models import AuditEvent
@@ -50,4 +48,4 @@ async def events_of_team(team_id: int, *, limit: int, before_id: int | None = No
         " WHERE team_id = $1 AND ($2::int IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         [team_id, before_id, limit],
     )
-    return [records.build(AuditRecord, row, details=orjson.loads(row["details"])) for row in rows]
+    return records.build_all(AuditRecord, rows)

@@ -197,3 +197,18 @@ async def test_build_all_reads_records_by_position_as_build_reads_them_by_key(se
         pass
     else:  # pragma: no cover
         raise AssertionError("rows without the record's columns were accepted")
+
+
+async def test_a_jsonb_column_read_as_text_is_decoded_for_a_dict_field(server_url_base):
+    conn = await asyncpg.connect(**db.credentials_from_url(server_url_base))
+    try:
+        rows = await conn.fetch(
+            "SELECT 1 AS id, 2 AS team_id, NULL::int AS actor_id, 'ACCOUNT_PAUSED' AS action,"
+            """ '{"reason": "lunch", "n": [1, 2]}'::jsonb AS details, now() AS created_at"""
+        )
+    finally:
+        await conn.close()
+    (event,) = records.build_all(AuditRecord, rows)
+    assert event.details == {"reason": "lunch", "n": [1, 2]}
+    assert records.build(AuditRecord, dict(rows[0])).details == event.details
+    assert records.build(AuditRecord, dict(rows[0]), details={"given": True}).details == {"given": True}
