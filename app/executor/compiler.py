@@ -254,6 +254,8 @@ class CompiledOperation:
         return _Compiler(self, conditions).selection(self.root_type, [self.operation.selection_set])
 
     def plan_for(self, variables: VariableValues) -> list[FieldPlan]:
+        if not self.condition_variables:
+            return self._plans[()]  # compiled in __init__: most operations have one plan
         coerced = variables.coerced
         key = tuple(coerced.get(name) for name in self.condition_variables)
         plan = self._plans.get(key)
