@@ -8,7 +8,8 @@ resolver otherwise) and how its value is completed (leaf serialisation per type,
 What is left per request is calling resolvers and building the response. Each selection set of an
 object type runs as one generated function (`_fields_function`): plain attributes completed as
 scalars or enums are read and checked inline, and anything the inline check does not accept as is
-goes through the field's own executor.
+goes through the field's own executor. A selection made only of plain attributes also compiles to
+`inline_<type>(source)` (`_inline_function`), which a list uses to complete each item in one call.
 
 It reproduces graphql-core's observable behaviour exactly: the same data, the same errors (message,
 path, locations), null propagation to the nearest nullable parent, the same cancellation of
