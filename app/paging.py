@@ -35,8 +35,7 @@ def cursor_encoder(*leading: object) -> Callable[..., str]:
     def encode(*values: object) -> str:
         if not values:
             return encode_cursor(*leading)
-        raw = head + (_plain_json(values) or _json(values))[1:]
-        return binascii.b2a_base64(raw.encode(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+        return _base64(head + (_plain_json(values) or _json(values))[1:])
 
     return encode
 
