@@ -108,8 +108,9 @@ def _copier(cls: type, record_type: type, given: frozenset[str]):
     """from_record for one pair of classes, generated once: lists build one object per row. A
     record (a dataclass) has its fields and its class's attributes, and nothing else."""
     has = {f.name for f in dataclasses.fields(record_type)}
-    namespace: dict[str, Any] = {"cls": cls, "new": object.__new__}
+    namespace: dict[str, Any] = {}
     items = []  # (name, expression), in the order the dataclass's __init__ sets them
+    copied = []  # what __init__ is given when it builds the object itself
     plain = records.fills_like_init(cls) and given <= set(_init_fields(cls))
     for f in dataclasses.fields(cls):
         name = f.name
@@ -117,6 +118,7 @@ def _copier(cls: type, record_type: type, given: frozenset[str]):
             items.append((name, f"values[{name!r}]"))
         elif f.init and (name in has or hasattr(record_type, name)):
             items.append((name, "str(record.id)" if name == "id" else f"record.{name}"))
+            copied.append(items[-1])
         elif f.default is not dataclasses.MISSING:
             namespace[f"d_{name}"] = f.default
             items.append((name, f"d_{name}"))
@@ -125,13 +127,4 @@ def _copier(cls: type, record_type: type, given: frozenset[str]):
             items.append((name, f"f_{name}()"))
         elif f.init:
             plain = False  # a required field left out: the class's __init__ says so
-    if plain:
-        # As in records.build: filling __dict__ in __init__'s order makes the same object as
-        # __init__ for a fraction of the cost.
-        fill = ", ".join(f"{name!r}: {expression}" for name, expression in items)
-        body = f"    made = new(cls)\n    made.__dict__.update({{{fill}}})\n    return made"
-    else:
-        arguments = [f"{name}={expression}" for name, expression in items if not expression.startswith(("values[", "d_", "f_"))]
-        body = f"    return cls({', '.join([*arguments, '**values'])})"
-    exec(f"def copy(record, values):\n{body}", namespace)  # noqa: S102
-    return namespace["copy"]
+    return records.compile_maker(cls, "record", items, copied, plain=plain, namespace=namespace)

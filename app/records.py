@@ -88,7 +88,7 @@ def _builder(cls: type, from_row: bool, given: frozenset[str], positions: dict[s
     """`build` for one class, source kind and set of given names, as one generated function: a
     page builds a record per row, and the generic loop cost more than the query. With
     `positions` the source is a row's values as a tuple, read by column position."""
-    namespace: dict[str, Any] = {"cls": cls, "new": object.__new__}
+    namespace: dict[str, Any] = {}
     enums = _enum_fields(cls)
     names = _field_names(cls)
     items = []
@@ -114,16 +114,32 @@ def _builder(cls: type, from_row: bool, given: frozenset[str], positions: dict[s
             )
         items.append((name, read))
     plain = given <= set(names) and fills_like_init(cls) and all(f.init for f in dataclasses.fields(cls))
+    arguments = [(name, read) for name, read in items if name not in given]
+    return compile_maker(cls, "source", items, arguments, plain=plain, namespace=namespace)
+
+
+def compile_maker(
+    cls: type,
+    source: str,
+    fields: list[tuple[str, str]],
+    arguments: list[tuple[str, str]],
+    *,
+    plain: bool,
+    namespace: dict[str, Any],
+):
+    """A generated `make(<source>, values)` returning a `cls`. With `plain` (see
+    fills_like_init) a new instance whose __dict__ gets `fields` (name, expression) in __init__'s
+    order: a frozen dataclass's __init__ sets each field through object.__setattr__, and filling
+    __dict__ makes the same object for a fraction of the cost. Otherwise
+    `cls(<arguments>, **values)`. The expressions read `source`, `values` and `namespace`."""
+    namespace.update(cls=cls, new=object.__new__)
     if plain:
-        # A frozen dataclass's __init__ sets each field through object.__setattr__; with every
-        # field given here, filling __dict__ in the same order makes the same object.
-        fill = ", ".join(f"{name!r}: {read}" for name, read in items)
-        body = f"    record = new(cls)\n    record.__dict__.update({{{fill}}})\n    return record"
+        fill = ", ".join(f"{name!r}: {expression}" for name, expression in fields)
+        body = f"    made = new(cls)\n    made.__dict__.update({{{fill}}})\n    return made"
     else:
-        arguments = ", ".join(f"{name}={read}" for name, read in items if name not in given)
-        body = f"    return cls({arguments}, **values)"
-    exec(f"def build(source, values):\n{body}", namespace)  # noqa: S102
-    return namespace["build"]
+        body = f"    return cls({''.join(f'{name}={expression}, ' for name, expression in arguments)}**values)"
+    exec(f"def make({source}, values):\n{body}", namespace)  # noqa: S102
+    return namespace["make"]
 
 
 def fills_like_init(cls: type) -> bool:
