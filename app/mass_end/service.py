@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import asyncpg
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app import broadcast, db, jobs, notifications, records
@@ -138,7 +139,7 @@ async def end_conversations(team_id: int, requested_by_id: int | None, scope: le
             )
             if rows:
                 job = MassEndJobRecord.from_row(rows[0])
-                await jobs.enqueue(conn, RUN_TASK, {"job_id": job.id}, dedupe_key=_dedupe_key(job.id))
+                await _queue_run(conn, job.id)
                 await audit.record(
                     team_id,
                     requested_by_id,
@@ -175,7 +176,7 @@ async def reopen_mass_end(team_id: int, requested_by_id: int | None, job_id: int
                 continue  # nothing explains it any more (the open job just finished): try again
             await conn.execute_query(sql.CLOSE_REOPEN_WINDOW, [job_id])
             job = MassEndJobRecord.from_row(rows[0])
-            await jobs.enqueue(conn, RUN_TASK, {"job_id": job.id}, dedupe_key=_dedupe_key(job.id))
+            await _queue_run(conn, job.id)
             await audit.record(
                 team_id,
                 requested_by_id,
@@ -304,13 +305,16 @@ async def requeue_open_jobs() -> int:
     count = 0
     for row in await db.connection().execute_query_dict(sql.OPEN_JOB_IDS):
         async with in_transaction() as conn:
-            if await jobs.enqueue(conn, RUN_TASK, {"job_id": row["id"]}, dedupe_key=_dedupe_key(row["id"]), skip_duplicate=True):
+            if await _queue_run(conn, row["id"], skip_duplicate=True):
                 count += 1
     return count
 
 
-def _dedupe_key(job_id: int) -> str:
-    return f"{RUN_TASK}:{job_id}"
+def _queue_run(conn: BaseDBAsyncClient, job_id: int, *, skip_duplicate: bool = False):
+    """Queues the run of mass-end job `job_id`, at most one at a time per job (its dedupe key)."""
+    return jobs.enqueue(
+        conn, RUN_TASK, {"job_id": job_id}, dedupe_key=f"{RUN_TASK}:{job_id}", skip_duplicate=skip_duplicate
+    )
 
 
 # --- the job ---------------------------------------------------------------------------------
