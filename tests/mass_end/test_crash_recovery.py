@@ -97,6 +97,17 @@ class QueuedMassEnd:
             assert worker.returncode is None, "the worker exited"
             await asyncio.sleep(0.005)
 
+    async def interrupt_mid_job(self, sig: int) -> tuple[int, asyncpg.Record]:
+        """Starts a worker, sends it `sig` once its first batch has committed, and returns its exit
+        code and the job then: still RUNNING, partly done."""
+        worker = await self.start_worker()
+        await self.wait_for_first_batch(worker)
+        worker.send_signal(sig)
+        code = await asyncio.wait_for(worker.wait(), 30)
+        job = await self.job()
+        assert job["state"] == "RUNNING" and 0 < job["processed"] < self.conversations, dict(job)
+        return code, job
+
     async def wait_until_finished(self, worker: asyncio.subprocess.Process) -> asyncpg.Record:
         for _ in range(1200):
             if (job := await self.job())["state"] not in ("QUEUED", "RUNNING"):
@@ -143,13 +154,7 @@ async def test_a_worker_killed_mid_job_is_replaced_and_nothing_is_ended_twice(qu
     """SIGKILL mid-job: the committed batches stay counted; after the heartbeat goes stale another
     worker process takes the job up, and it finishes with each conversation ended exactly once."""
     mass_end = queued_mass_end
-    first = await mass_end.start_worker()
-    await mass_end.wait_for_first_batch(first)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
-
-    killed = await mass_end.job()
-    assert killed["state"] == "RUNNING" and 0 < killed["processed"] < mass_end.conversations, dict(killed)
+    _, killed = await mass_end.interrupt_mid_job(signal.SIGKILL)
     ended = await mass_end.conn.fetchval("SELECT count(*) FROM conversation WHERE state = 'ENDED'")
     assert ended == killed["processed"]  # each committed batch was counted with its rows
 
@@ -167,13 +172,8 @@ async def test_a_worker_stopped_mid_job_hands_it_back_at_once(queued_mass_end):
     """SIGTERM mid-job: the worker stops after the batch in hand and puts the job back in the
     queue right away (no heartbeat timeout to wait for); the next worker finishes it."""
     mass_end = queued_mass_end
-    first = await mass_end.start_worker()
-    await mass_end.wait_for_first_batch(first)
-    first.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(first.wait(), 30) == 0
-
-    stopped = await mass_end.job()
-    assert stopped["state"] == "RUNNING" and 0 < stopped["processed"] < mass_end.conversations, dict(stopped)
+    code, _ = await mass_end.interrupt_mid_job(signal.SIGTERM)
+    assert code == 0
     assert await mass_end.conn.fetchval("SELECT status::text FROM pgqueuer") == "queued"
 
     second = await mass_end.start_worker()
@@ -192,12 +192,7 @@ async def test_a_worker_killed_mid_reopen_is_replaced_and_nothing_is_reopened_tw
     reopened = await mass_end.api.data(REOPEN, {"id": str(mass_end.job_id), "c": "CONFIRM"}, token=mass_end.admin_token)
     end_job_id, mass_end.job_id = mass_end.job_id, int(reopened["reopenMassEnd"]["id"])
 
-    first = await mass_end.start_worker()
-    await mass_end.wait_for_first_batch(first)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
-    killed = await mass_end.job()
-    assert killed["state"] == "RUNNING" and 0 < killed["processed"] < mass_end.conversations, dict(killed)
+    _, killed = await mass_end.interrupt_mid_job(signal.SIGKILL)
     active = await mass_end.conn.fetchval("SELECT count(*) FROM conversation WHERE state = 'ACTIVE'")
     assert active == killed["processed"]  # each committed batch was counted with its rows
 
