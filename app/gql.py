@@ -78,7 +78,8 @@ def loader(info: AppInfo, key: str, load_fn) -> Any:
 
 def from_record(cls: type, record: Any, /, **values: Any) -> Any:
     """A GraphQL type from a service record: every init field of `cls` that the record has is
-    copied (`id` as an ID); `values` give the rest or override."""
+    copied (`id` as an ID), and a field `record` the record lacks holds the record itself;
+    `values` give the rest or override."""
     key = (cls, type(record), frozenset(values) if values else _NO_VALUES)
     copy = _COPIERS.get(key)
     if copy is None:
@@ -86,8 +87,33 @@ def from_record(cls: type, record: Any, /, **values: Any) -> Any:
     return copy(record, values)
 
 
+def page_edges(edge_cls: type, node_cls: type, pairs: list[tuple[str, Any]], /) -> list[Any]:
+    """A page's edges from its (cursor, record) pairs: `edge_cls(cursor=cursor,
+    node=from_record(node_cls, record))` for each, with the copier looked up once per page."""
+    if not pairs:
+        return []
+    record_type = type(pairs[0][1])
+    if not all(type(record) is record_type for _, record in pairs):
+        return [edge_cls(cursor=cursor, node=from_record(node_cls, record)) for cursor, record in pairs]
+    from_record(node_cls, pairs[0][1])  # makes the copier if it is new
+    copy = _COPIERS[(node_cls, record_type, _NO_VALUES)]
+    make_edge = _EDGE_MAKERS.get(edge_cls) or _EDGE_MAKERS.setdefault(edge_cls, _edge_maker(edge_cls))
+    return [make_edge(cursor, copy(record, _NO_ARGUMENTS), _NO_ARGUMENTS) for cursor, record in pairs]
+
+
 _NO_VALUES: frozenset[str] = frozenset()
+_NO_ARGUMENTS: dict[str, Any] = {}
 _COPIERS: dict[tuple[type, type, frozenset[str]], Any] = {}
+_EDGE_MAKERS: dict[type, Any] = {}
+
+
+def _edge_maker(edge_cls: type):
+    """`make(cursor, node, values)` for an edge type (its fields: cursor, node)."""
+    names = tuple(f.name for f in dataclasses.fields(edge_cls))
+    if set(names) != {"cursor", "node"} or set(_init_fields(edge_cls)) != {"cursor", "node"}:
+        raise TypeError(f"{edge_cls.__name__} is not an edge (cursor, node): {names}")
+    items = [(name, name) for name in names]
+    return records.compile_maker(edge_cls, "cursor, node", items, items, plain=records.fills_like_init(edge_cls), namespace={})
 
 
 def _copy(cls: type, record: Any, values: dict[str, Any]) -> Any:
@@ -96,6 +122,8 @@ def _copy(cls: type, record: Any, values: dict[str, Any]) -> Any:
         if name not in values and hasattr(record, name):
             value = getattr(record, name)
             values[name] = strawberry.ID(str(value)) if name == "id" else value
+    if "record" in _init_fields(cls) and "record" not in values:
+        values["record"] = record
     return cls(**values)
 
 
@@ -107,7 +135,8 @@ def _init_fields(cls: type) -> tuple[str, ...]:
 def _copier(cls: type, record_type: type, given: frozenset[str]):
     """from_record for one pair of classes, generated once: lists build one object per row. A
     record (a dataclass) has its fields and its class's attributes, and nothing else."""
-    has = {f.name for f in dataclasses.fields(record_type)}
+    record_fields = dataclasses.fields(record_type)
+    has = {f.name for f in record_fields}
     namespace: dict[str, Any] = {}
     items = []  # (name, expression), in the order the dataclass's __init__ sets them
     copied = []  # what __init__ is given when it builds the object itself
@@ -119,6 +148,9 @@ def _copier(cls: type, record_type: type, given: frozenset[str]):
         elif f.init and (name in has or hasattr(record_type, name)):
             items.append((name, "str(record.id)" if name == "id" else f"record.{name}"))
             copied.append(items[-1])
+        elif f.init and name == "record":
+            items.append((name, "record"))
+            copied.append(items[-1])
         elif f.default is not dataclasses.MISSING:
             namespace[f"d_{name}"] = f.default
             items.append((name, f"d_{name}"))
@@ -127,4 +159,13 @@ def _copier(cls: type, record_type: type, given: frozenset[str]):
             items.append((name, f"f_{name}()"))
         elif f.init:
             plain = False  # a required field left out: the class's __init__ says so
+    # Where the record's __dict__ holds every field it shares with `cls` (a dataclass-built
+    # record whose fields all go through __init__), copy that dict: only what differs is set.
+    shared = {name for name, expression in items if expression == f"record.{name}" and name in has}
+    if plain and shared and records.fills_like_init(record_type) and all(f.init for f in record_fields):
+        others = [(name, expression) for name, expression in items if name not in shared]
+        drop = tuple(f.name for f in record_fields if f.name not in {name for name, _ in items})
+        return records.compile_maker(
+            cls, "record", others, copied, plain=True, namespace=namespace, base="record.__dict__", drop=drop
+        )
     return records.compile_maker(cls, "record", items, copied, plain=plain, namespace=namespace)

@@ -126,14 +126,26 @@ def compile_maker(
     *,
     plain: bool,
     namespace: dict[str, Any],
+    base: str | None = None,
+    drop: tuple[str, ...] = (),
 ):
     """A generated `make(<source>, values)` returning a `cls`. With `plain` (see
     fills_like_init) a new instance whose __dict__ gets `fields` (name, expression) in __init__'s
     order: a frozen dataclass's __init__ sets each field through object.__setattr__, and filling
-    __dict__ makes the same object for a fraction of the cost. Otherwise
+    __dict__ makes the same object for a fraction of the cost. With `base` too (an expression for
+    a dict holding, under their names, the values of every field not in `fields`: a record's
+    __dict__) the new __dict__ is a copy of it, `fields` set and the keys in `drop` removed: the
+    same attributes and values, copied in C instead of one by one. Otherwise
     `cls(<arguments>, **values)`. The expressions read `source`, `values` and `namespace`."""
     namespace.update(cls=cls, new=object.__new__)
-    if plain:
+    if plain and base is not None:
+        body = "\n".join(
+            [f"    d = {base}.copy()"]
+            + [f"    d[{name!r}] = {expression}" for name, expression in fields]
+            + [f"    del d[{name!r}]" for name in drop]
+            + ["    made = new(cls)", "    made.__dict__ = d", "    return made"]
+        )
+    elif plain:
         fill = ", ".join(f"{name!r}: {expression}" for name, expression in fields)
         body = f"    made = new(cls)\n    made.__dict__.update({{{fill}}})\n    return made"
     else:

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from app.audit import service
 from app.auth import Permission
 from app import paging
-from app.gql import AppInfo, from_record
+from app.gql import AppInfo, page_edges
 from app.teams import service as teams
 from app.teams.graphql import UserType
 
@@ -66,13 +66,10 @@ class Query:
         actor_ids = sorted({e.actor_id for e in events if e.actor_id is not None})
         found = await teams.users_by_ids(caller.team_id, actor_ids) if actor_ids else {}
         actors = {user_id: UserType.from_record(user) for user_id, user in found.items()}
-        edges = [
-            AuditEventEdge(
-                cursor=paging.encode_cursor(e.id),
-                node=from_record(AuditEventType, e, actor=actors.get(e.actor_id) if e.actor_id else None),
-            )
-            for e in events
-        ]
+        edges = page_edges(AuditEventEdge, AuditEventType, [(paging.encode_cursor(e.id), e) for e in events])
+        for edge in edges:
+            if edge.node.actor_id is not None:
+                edge.node.actor = actors.get(edge.node.actor_id)
         return AuditEventConnection(
             edges=edges,
             page_info=AuditPageInfo(has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None),

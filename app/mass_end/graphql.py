@@ -145,7 +145,6 @@ class MassEndJobType:
             failure_reason=job.error,
             filter=job.conversation_filter,
             reopenable_until=job.reopenable_until if job.is_reopenable() else None,
-            record=job,
         )
 
     @strawberry.field(description="On an END job: the REOPEN job that undoes it, if any.")

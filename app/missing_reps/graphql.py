@@ -13,7 +13,7 @@ from strawberry.relay import PageInfo
 
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record, loader, parse_id
+from app.gql import AppInfo, from_record, loader, page_edges, parse_id
 from app.missing_reps import bulk, service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 from app.teams.graphql import RoleEnum, UserType, load_user
@@ -78,7 +78,7 @@ class MissingRepType:
 
     @classmethod
     def from_record(cls, rep: service.MissingRepRecord) -> MissingRepType:
-        return from_record(cls, rep, record=rep)
+        return from_record(cls, rep)
 
     @strawberry.field(description="The user the rep was added as or mapped to.")
     async def resolved_user(self, info: AppInfo) -> UserType | None:
@@ -233,7 +233,7 @@ class Query:
             caller.team_id, status=status, field=order.field, direction=order.direction, first=first, after=after
         )
         return MissingRepConnection(
-            edges=[MissingRepEdge(cursor=c, node=MissingRepType.from_record(rep)) for c, rep in page.edges],
+            edges=page_edges(MissingRepEdge, MissingRepType, page.edges),
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,

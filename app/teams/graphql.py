@@ -8,7 +8,7 @@ import strawberry
 from strawberry.relay import PageInfo
 
 from app.auth import Permission
-from app.gql import AppInfo, from_record, loader, parse_id
+from app.gql import AppInfo, from_record, loader, page_edges, parse_id
 from app.teams import listing, service
 from app.teams.models import Role
 
@@ -136,7 +136,7 @@ class Query:
         caller = info.context.require(Permission.LIST_USERS)
         page = await listing.list_users(caller.team_id, search=search, first=first, after=after)
         return UserConnection(
-            edges=[UserEdge(cursor=c, node=UserType.from_record(user)) for c, user in page.edges],
+            edges=page_edges(UserEdge, UserType, page.edges),
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from app import db, records
 from app.audit.graphql import AuditEventType
 from app.audit.service import AuditRecord
-from app.gql import from_record
-from app.missing_reps.graphql import MissingRepType
+from app.gql import from_record, page_edges
+from app.missing_reps.graphql import MissingRepEdge, MissingRepType
 from app.missing_reps.listing import MissingRepRecord
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 
@@ -126,10 +126,24 @@ def test_from_record_copies_as_the_generic_loop_does(row):
         if f.init and f.name != "record" and hasattr(record, f.name):
             value = getattr(record, f.name)
             want[f.name] = strawberry.ID(str(value)) if f.name == "id" else value
-    got = from_record(MissingRepType, record, record=record)
     made = MissingRepType(**want, record=record)
-    assert list(vars(got).items()) == list(vars(made).items())
-    assert got.record is record and got.id == str(record.id)
+    # A field `record` the record lacks holds the record itself, given or not.
+    for got in (from_record(MissingRepType, record, record=record), from_record(MissingRepType, record)):
+        assert vars(got) == vars(made)  # the same attributes and values (not filled in the same order)
+        assert got.record is record and got.id == str(record.id)
+
+
+@settings(max_examples=100)
+@given(st.lists(ROWS, max_size=6))
+def test_page_edges_are_the_edges_built_one_by_one(rows):
+    pairs = [(f"cursor-{i}", expected(row)) for i, row in enumerate(rows)]
+    got = page_edges(MissingRepEdge, MissingRepType, pairs)
+    made = [MissingRepEdge(cursor=cursor, node=from_record(MissingRepType, record)) for cursor, record in pairs]
+    assert [type(edge) for edge in got] == [MissingRepEdge] * len(pairs)
+    assert [(edge.cursor, vars(edge.node)) for edge in got] == [
+        (edge.cursor, vars(edge.node)) for edge in made
+    ]
+    assert all(set(vars(edge)) == {"cursor", "node"} for edge in got)
 
 
 @settings(max_examples=100)
@@ -141,7 +155,7 @@ def test_from_record_fills_defaults_as_init_does(event_id, actor_id, with_actor)
     got = from_record(AuditEventType, event, **given_values)
     made = AuditEventType(id=str(event_id), action=event.action, details=event.details, created_at=event.created_at,
                           team_id=1, actor_id=actor_id, **given_values)
-    assert list(vars(got).items()) == list(vars(made).items())
+    assert vars(got) == vars(made)
 
 
 @dataclasses.dataclass(frozen=True)
