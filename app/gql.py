@@ -47,6 +47,15 @@ def serialize_datetime(value: Any) -> str:
     return value.isoformat()
 
 
+# The compiled executor writes this serialiser inline where its condition holds (a page has a
+# timestamp per row): (condition on `v`, the same text as an expression of `v`, the names they use).
+serialize_datetime.inline = (  # type: ignore[attr-defined]
+    "type(v) is _datetime and v.tzinfo is _utc",
+    "_dumps(v)[1:-1].decode()",
+    {"_datetime": datetime, "_utc": timezone.utc, "_dumps": orjson.dumps},
+)
+
+
 # The schema's DateTime: strawberry's, with the output above (same name, description and input).
 DATETIME = dataclasses.replace(DateTimeDefinition, serialize=serialize_datetime)
 

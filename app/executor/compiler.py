@@ -948,7 +948,15 @@ def _inline_leaf(fp: FieldPlan, names: dict[str, Any], i: int) -> str:
         " and (_known_awaitable(type(v)) is False or not is_awaitable(v))"
         f" and (c := s{i}(v)) is not None and c is not Undefined else _MISS)"
     )
-    return f"None if v is None else {serialised}" if not fp.non_null else serialised
+    generic = f"None if v is None else {serialised}" if not fp.non_null else serialised
+    # A serialiser may say how to write its usual values inline: (a condition on `v`, an
+    # expression giving what it would return, the names both use); app.gql.serialize_datetime.
+    inline = getattr(leaf.coerce_output_value, "inline", None)
+    if inline is None:
+        return generic
+    condition, expression, inline_names = inline
+    names.update(inline_names)
+    return f"({expression} if {condition} else ({generic}))"
 
 
 def _fields_function(fields: list[FieldPlan], type_name: str, *, complete_object: bool, null_message: str | None = None):
