@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.dataloader import DataLoader
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types import Info
@@ -75,6 +76,32 @@ def parse_id(value: strawberry.ID | str, what: str, *, lookup: bool = True) -> i
 # fan-out (app/live): without either, events, each of which matters and is never dropped.
 STATE_STREAM = {"live_stream": "state"}  # each event is the whole state: a newer one may replace an unsent older one
 SNAPSHOT_STREAM = {"live_stream": "snapshot"}  # state, starting with the state now: late joiners get the latest
+
+
+def selects(info: AppInfo, name: str) -> bool:
+    """Whether the field being resolved asks for its sub-field `name` (by its name in the schema),
+    in its own selection set or in a fragment there. @skip and @include are not evaluated (true
+    where a directive may drop it): for work done ahead in the same statement, such as a count,
+    which a resolver that finds it missing does itself."""
+    raw = info._raw_info
+    pending = [node.selection_set for node in raw.field_nodes]
+    seen_fragments: set[str] = set()
+    while pending:
+        selection_set = pending.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen_fragments:
+                seen_fragments.add(selection.name.value)
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return False
 
 
 def loader(info: AppInfo, key: str, load_fn) -> Any:

@@ -13,7 +13,7 @@ from strawberry.relay import PageInfo
 
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record, loader, page_edges, parse_id
+from app.gql import AppInfo, from_record, loader, page_edges, parse_id, selects
 from app.missing_reps import bulk, service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 from app.teams.graphql import RoleEnum, UserType, load_user
@@ -162,9 +162,12 @@ class MissingRepConnection:
     page_info: PageInfo
     team_id: strawberry.Private[int]
     status: strawberry.Private[MissingRepStatus]
+    counted: strawberry.Private[int | None] = None  # read with the page when the query asks for it
 
     @strawberry.field(description='Reps in this status: the "Missing Reps (x)" count for MISSING.')
     async def total_count(self) -> int:
+        if self.counted is not None:
+            return self.counted
         return await service.count_missing_reps(self.team_id, self.status)
 
 
@@ -230,7 +233,8 @@ class Query:
         status = status or MissingRepStatus.MISSING
         order = order_by or MissingRepOrderInput()
         page = await service.list_missing_reps(
-            caller.team_id, status=status, field=order.field, direction=order.direction, first=first, after=after
+            caller.team_id, status=status, field=order.field, direction=order.direction, first=first, after=after,
+            with_count=selects(info, "totalCount"),
         )
         return MissingRepConnection(
             edges=page_edges(MissingRepEdge, MissingRepType, page.edges),
@@ -242,6 +246,7 @@ class Query:
             ),
             team_id=caller.team_id,
             status=status,
+            counted=page.total_count,
         )
 
     @strawberry.field(description="One missing rep of the team, with its suggested matches.")

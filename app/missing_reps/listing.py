@@ -85,6 +85,7 @@ class Page:
     edges: list[tuple[str, MissingRepRecord]]  # (cursor, rep)
     has_next_page: bool
     has_previous_page: bool
+    total_count: int | None = None  # when asked for
 
 
 # A row's sort key in its cursor, per ordering (a date as ISO 8601 text).
@@ -135,9 +136,11 @@ async def list_missing_reps(
     direction: SortDirection = SortDirection.ASC,
     first: int | None = None,
     after: str | None = None,
+    with_count: bool = False,
 ) -> Page:
     """A page of the team's reps in `status`, keyset-paged: ties broken by id, so rows detected
-    while a client pages never make it skip or repeat a row."""
+    while a client pages never make it skip or repeat a row. `with_count`: the page's
+    `total_count` (count_missing_reps) too, from the same statement."""
     limit = paging.page_size(first)
     column = _SORT_COLUMNS[field]
     order, compare = ("ASC", ">") if direction is SortDirection.ASC else ("DESC", "<")
@@ -148,25 +151,33 @@ async def list_missing_reps(
         params += [key, rep_id]
         where += f" AND ({column}, id) {compare} ($3, $4)"
     params.append(limit + 1)
+    # With the count: an uncorrelated subquery, run once per statement (an InitPlan), on each row.
+    counted = f", ({_COUNT}) AS total_count" if with_count else ""
     rows = await db.fetch_rows(
-        f"SELECT {COLUMNS} FROM missing_rep WHERE {where} "
+        f"SELECT {COLUMNS}{counted} FROM missing_rep WHERE {where} "
         f"ORDER BY {column} {order}, id {order} LIMIT ${len(params)}",
         params,
     )
+    total_count = None
+    if with_count:
+        # No row, no count: none in `status` at all without a cursor, else counted on its own.
+        total_count = rows[0]["total_count"] if rows else 0 if after is None else await count_missing_reps(team_id, status)
     reps = records.build_all(MissingRepRecord, rows[:limit])
     encode_cursor = cursor_encoder(field, direction)
     return Page(
         edges=[(encode_cursor(rep), rep) for rep in reps],
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
+        total_count=total_count,
     )
+
+
+_COUNT = "SELECT count(*) FROM missing_rep WHERE team_id = $1 AND status = $2"
 
 
 async def count_missing_reps(team_id: int, status: MissingRepStatus = MissingRepStatus.MISSING) -> int:
     """The count behind "Missing Reps (x)"; 0 when nothing is missing."""
     # Plain SQL: the dashboard asks for it on every page, and the ORM's query building cost more
     # than the (index-only) count itself.
-    rows = await db.connection().execute_query_dict(
-        "SELECT count(*) AS n FROM missing_rep WHERE team_id = $1 AND status = $2", [team_id, status.value]
-    )
-    return rows[0]["n"]
+    rows = await db.fetch_rows(_COUNT, [team_id, status.value])
+    return rows[0][0]

@@ -271,3 +271,36 @@ async def test_integrations_may_not_read_missing_reps(api, team, reps, query):
 async def test_reading_missing_reps_needs_a_token(api, team, reps, query):
     """Without a token: UNAUTHENTICATED."""
     assert await api.error_code(query, {"id": reps["Alpha Rep"]}) == "UNAUTHENTICATED"
+
+
+TOTAL_COUNT_ASKED = {
+    "as a field": "totalCount",
+    "in a fragment": "...Counted",
+    "in an inline fragment": "... on MissingRepConnection { totalCount }",
+}
+
+
+@pytest.mark.parametrize("asked", list(TOTAL_COUNT_ASKED))
+async def test_total_count_read_with_the_page_is_the_count(api, team, reps, asked):
+    """Asked for with the rows, the count is read in the page's own statement: the same count on
+    the first page, a page past the last row and a page of no rows, however the query asks."""
+    token = team.token(Role.MANAGER)
+    query = (
+        "query($first: Int, $after: String) { missingReps(first: $first, after: $after) { "
+        f"{TOTAL_COUNT_ASKED[asked]} edges {{ cursor }} pageInfo {{ endCursor }} }} }}"
+        " fragment Counted on MissingRepConnection { totalCount }"
+    )
+    if asked != "in a fragment":
+        query = query.rsplit(" fragment", 1)[0]
+    page = (await api.data(query, {"first": 7}, token=token))["missingReps"]
+    assert page["totalCount"] == 7 and len(page["edges"]) == 7
+    past_the_end = (await api.data(query, {"first": 2, "after": page["pageInfo"]["endCursor"]}, token=token))["missingReps"]
+    assert past_the_end["totalCount"] == 7 and past_the_end["edges"] == []
+    assert (await api.data(query, {"first": 0}, token=token))["missingReps"]["totalCount"] == 7
+
+
+async def test_a_skipped_total_count_is_not_in_the_response(api, team, reps):
+    token = team.token(Role.MANAGER)
+    query = "query($no: Boolean!) { missingReps(first: 2) { totalCount @skip(if: $no) edges { cursor } } }"
+    assert "totalCount" not in (await api.data(query, {"no": True}, token=token))["missingReps"]
+    assert (await api.data(query, {"no": False}, token=token))["missingReps"]["totalCount"] == 7
