@@ -86,6 +86,8 @@ def serve(
         port=port,
         log_level=settings.log_level.lower(),
         log_config=None,
+        # Access lines are INFO: below that level uvicorn would format each one only to drop it.
+        access_log=settings.log_level.upper() in ("DEBUG", "INFO"),
         ws=settings.ws_implementation,
         ws_per_message_deflate=settings.ws_per_message_deflate,
     )
