@@ -42,6 +42,8 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -50,6 +52,7 @@ from graphql import (
     get_nullable_type,
     is_abstract_type,
     is_enum_type,
+    is_input_object_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -547,12 +550,16 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
         # A strawberry resolver called as strawberry's wrapper would call it (source as self, an
         # Info, its arguments converted to Python by a compiled converter), without the wrapper.
         make_info, convert, call = direct
+        constant = _constant_arguments(field_def, node) if has_args else None
 
         def execute_resolver(run: Run, source: Any, parent_path: Path | None):
             path = Path(parent_path, fp.response_name, fp.parent_name)
             try:
                 info = make_info(run.info(fp, path)) if make_info is not None else None
-                kwargs = convert(get_argument_values(field_def, node, run.variables)) if has_args else {}
+                if constant is not None:
+                    kwargs = convert(constant)
+                else:
+                    kwargs = convert(get_argument_values(field_def, node, run.variables)) if has_args else {}
                 if run.recorded is not None:
                     return finish(run, _recording(run.recorded, tuple(path.as_list()), call, source, info, kwargs), path)
                 return finish(run, call(source, info, **kwargs), path)
@@ -585,6 +592,48 @@ def _field_executor(fp: FieldPlan, field_def: GraphQLField, schema: GraphQLSchem
             return None
 
     return execute
+
+
+_NO_VARIABLES = VariableValues({}, {})
+_BUILT_IN_SCALARS = (GraphQLString, GraphQLInt, GraphQLFloat, GraphQLBoolean, GraphQLID)
+
+
+def _constant_arguments(field_def: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
+    """The field's coerced arguments, once for every request, where they cannot differ between
+    requests: written without a variable, and of types whose coerced values are immutable or
+    rebuilt by the compiled conversion (built-in scalars, enums, input objects and lists of
+    them; not a custom scalar, whose value a resolver might change). None otherwise, and where
+    coercing fails: each request then coerces, and reports the error where it happens."""
+    if any(_has_variable(argument.value) for argument in node.arguments or ()):
+        return None
+    if not all(_rebuilt_input(argument.type, set()) for argument in field_def.args.values()):
+        return None
+    try:
+        return get_argument_values(field_def, node, _NO_VARIABLES)
+    except Exception:  # noqa: BLE001 - left to each request
+        return None
+
+
+def _has_variable(value) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_has_variable(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_has_variable(f.value) for f in value.fields)
+    return False
+
+
+def _rebuilt_input(type_, seen: set[str]) -> bool:
+    named = get_named_type(type_)
+    if is_enum_type(named) or named in _BUILT_IN_SCALARS:
+        return True
+    if is_input_object_type(named):
+        if named.name in seen:
+            return True
+        seen.add(named.name)
+        return all(_rebuilt_input(f.type, seen) for f in named.fields.values())
+    return False
 
 
 def _direct_call(strawberry_field, field_def: GraphQLField, schema: GraphQLSchema):

@@ -18,7 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strawberry.types.arguments import convert_arguments
 
+import strawberry
+from strawberry.scalars import JSON
+
 from app.executor.arguments import compile_arguments
+from app.executor.compiler import CompiledOperation
 from app.schema import schema
 
 GRAPHQL_SCHEMA = schema._schema
@@ -92,3 +96,35 @@ def test_compiled_conversion_gives_strawberrys_arguments(data):
 def test_every_argument_of_the_real_schema_compiles():
     for _, _, field in FIELDS:
         compile_arguments(field.extensions["strawberry-definition"], CONVERTER.scalar_registry, schema.config)
+
+
+
+@strawberry.input
+class Pick:
+    names: list[str]
+    limit: int = 2
+
+
+@strawberry.type
+class PickQuery:
+    @strawberry.field
+    def picked(self, ids: list[strawberry.ID], pick: Pick, extra: JSON) -> str:
+        answer = f"{ids} {pick.names} {pick.limit} {extra}"
+        ids.append(strawberry.ID("changed"))
+        pick.names.append("changed")
+        pick.limit = 99
+        extra["changed"] = True
+        return answer
+
+
+def test_literal_arguments_coerced_once_are_never_shared_with_a_resolver():
+    """Arguments written without variables are coerced once per compiled field (compiler.
+    _constant_arguments); each call still gets objects of its own: a resolver that changes its
+    arguments (a list, an input object, a JSON value) changes nothing the next request sees."""
+    compiled = CompiledOperation(
+        strawberry.Schema(query=PickQuery)._schema,
+        parse('{ picked(ids: ["1", "2"], pick: {names: ["a"]}, extra: {k: 1}) }'),
+        None,
+    )
+    answers = [compiled.execute(None, None, {}).data["picked"] for _ in range(3)]
+    assert answers == ["['1', '2'] ['a'] 2 {'k': 1}"] * 3
