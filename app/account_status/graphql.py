@@ -12,7 +12,7 @@ import strawberry
 from app.account_status import service
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import STATE_STREAM, AppInfo, from_record
+from app.gql import STATE_STREAM, AppInfo, from_record, selects
 from app.leads import service as leads
 from app.mass_end import service as mass_end
 from app.mass_end.graphql import MassEndJobType
@@ -64,8 +64,9 @@ class AccountStatusType:
         return (await self._counts()).members_with_active_conversations
 
     def _counts(self) -> asyncio.Future:
-        # Both count fields come from one query per status shown. Not cached in the context: a
-        # websocket's context lives as long as the connection, and each event must count afresh.
+        # Both count fields come from one query per status shown (read with the status when the
+        # query asks for them). Not cached in the context: a websocket's context lives as long as
+        # the connection, and each event must count afresh.
         if self.counts is None:
             self.counts = asyncio.ensure_future(leads.activity_counts(self.team_id))
         return self.counts
@@ -76,6 +77,11 @@ class Query:
     @strawberry.field(description="The team's account status (every member may read it).")
     async def account_status(self, info: AppInfo) -> AccountStatusType:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
+        if selects(info, "activeConversationCount") or selects(info, "activeMemberCount"):
+            status, activity = await service.get_status_and_activity(caller.team_id)
+            counted = asyncio.get_running_loop().create_future()
+            counted.set_result(activity)
+            return from_record(AccountStatusType, status, counts=counted)
         return AccountStatusType.from_record(await service.get_status(caller.team_id))
 
 

@@ -27,6 +27,8 @@ from tortoise.transactions import in_transaction
 from app import broadcast, db, jobs, notifications, records
 from app.audit import service as audit
 from app.errors import AppError, ErrorCode, bad_input, not_found
+# The reading module only (leads' ingestion imports this service).
+from app.leads.reading import ACTIVITY_COUNTS_SQL, ActivityCounts, activity_from_row
 from app.teams import service as teams
 from app.teams.models import Role
 from app.validation import aware_datetime, clean_text
@@ -72,6 +74,18 @@ async def get_status(team_id: int) -> AccountStatusRecord:
     if not rows:
         raise not_found("Team")
     return _status(rows[0])
+
+
+# The status screen shows the status with what a mass end would touch: one statement, not two.
+_STATUS_AND_ACTIVITY = f"SELECT {_STATUS_COLUMNS}, activity.* FROM team CROSS JOIN ({ACTIVITY_COUNTS_SQL}) activity WHERE id = $1"
+
+
+async def get_status_and_activity(team_id: int) -> tuple[AccountStatusRecord, ActivityCounts]:
+    """get_status and leads' activity_counts, read together."""
+    rows = await db.fetch_rows(_STATUS_AND_ACTIVITY, [team_id])
+    if not rows:
+        raise not_found("Team")
+    return _status(rows[0]), activity_from_row(rows[0])
 
 
 async def pause(

@@ -55,14 +55,19 @@ async def get_lead(team_id: int, lead_id: int) -> LeadRecord | None:
     return _record(lead) if lead else None
 
 
+# What a mass end would touch in team $1: one row (conversations, members).
+ACTIVITY_COUNTS_SQL = """
+SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
+FROM conversation c JOIN lead l ON l.id = c.lead_id
+WHERE c.team_id = $1 AND c.state = 'ACTIVE'
+"""
+
+
+def activity_from_row(row) -> ActivityCounts:
+    return ActivityCounts(row["conversations"], row["members"])
+
+
 async def activity_counts(team_id: int) -> ActivityCounts:
     """What a mass end would touch: active conversations and the members they belong to."""
-    rows = await db.connection().execute_query_dict(
-        """
-        SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
-        FROM conversation c JOIN lead l ON l.id = c.lead_id
-        WHERE c.team_id = $1 AND c.state = 'ACTIVE'
-        """,
-        [team_id],
-    )
-    return ActivityCounts(rows[0]["conversations"], rows[0]["members"])
+    rows = await db.fetch_rows(ACTIVITY_COUNTS_SQL, [team_id])
+    return activity_from_row(rows[0])

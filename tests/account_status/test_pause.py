@@ -45,6 +45,25 @@ async def test_status_counts_active_conversations_and_their_members(api, team):
     assert status["activeMemberCount"] == 2  # the rep and the Default Rep
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "{ accountStatus { state activeMemberCount } }",
+        "{ accountStatus { ...Counts } } fragment Counts on AccountStatus { activeConversationCount activeMemberCount }",
+        "{ accountStatus { ... on AccountStatus { activeConversationCount } state } }",
+        "query($no: Boolean!) { accountStatus { state activeConversationCount @skip(if: $no) } }",
+    ],
+)
+async def test_the_counts_read_with_the_status_are_the_counts(api, team, asked):
+    """Asked for, the counts are read in the status's own statement: one field, both, through
+    fragments, or skipped, they are what activity_counts counts."""
+    rep = team.member(Role.REP)
+    await ingest(api, team, [lead_input("A", rep.name), lead_input("B", rep.name), lead_input("C", "Nobody Here")])
+    status = (await api.data(asked, {"no": False} if "$no" in asked else {}, token=team.token(Role.REP)))["accountStatus"]
+    assert status.get("activeConversationCount", 3) == 3 and status.get("activeMemberCount", 2) == 2
+    assert "activeConversationCount" in status or "activeMemberCount" in status
+
+
 @pytest.mark.parametrize("role", MANAGERS_OF_STATUS)
 async def test_admins_and_team_leaders_pause_and_unpause(api, team, role):
     paused = (await api.data(PAUSE, {"c": "CONFIRM", "r": "Compliance hold"}, token=team.token(role)))["pauseAccount"]
