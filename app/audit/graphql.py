@@ -11,7 +11,6 @@ from app.audit import service
 from app.auth import Permission
 from app import paging
 from app.gql import AppInfo, page_edges
-from app.teams import service as teams
 from app.teams.graphql import UserType
 
 
@@ -23,7 +22,7 @@ class AuditEventType:
     created_at: datetime
     team_id: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
-    # Read with the page (one statement for its actors) and given as a plain field, one User per
+    # Read in the page's own statement and given as a plain field, one User per
     # actor shared by its rows: a page completes without a resolver call or a task per row.
     actor: UserType | None = None
 
@@ -60,11 +59,9 @@ class Query:
         caller = info.context.require(Permission.READ_AUDIT_LOG)
         limit = paging.page_size(first)
         before_id = _before_id(after) if after else None
-        events = await service.events_of_team(caller.team_id, limit=limit + 1, before_id=before_id)
+        events, found = await service.events_with_actors(caller.team_id, limit=limit + 1, before_id=before_id)
         has_next_page = len(events) > limit
         events = events[:limit]
-        actor_ids = sorted({e.actor_id for e in events if e.actor_id is not None})
-        found = await teams.users_by_ids(caller.team_id, actor_ids) if actor_ids else {}
         actors = {user_id: UserType.from_record(user) for user_id, user in found.items()}
         edges = page_edges(AuditEventEdge, AuditEventType, [(paging.encode_cursor(e.id), e) for e in events])
         for edge in edges:

@@ -10,6 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.audit.models import AuditEvent
 from app import db, records
+from app.teams import service as teams
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,27 @@ def _record(event: AuditEvent) -> AuditRecord:
     return records.build(AuditRecord, event)
 
 
+_EVENTS = (
+    "SELECT id, team_id, actor_id, action, details, created_at FROM audit_event"
+    " WHERE team_id = $1 AND ($2::int IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+)
+
+
 async def events_of_team(team_id: int, *, limit: int, before_id: int | None = None) -> list[AuditRecord]:
     """Newest first; page with the id of the last event seen."""
     # Plain SQL: the dashboard polls it, and building ORM models cost more than the query.
+    return records.build_all(AuditRecord, await db.fetch_rows(_EVENTS, [team_id, before_id, limit]))
+
+
+async def events_with_actors(
+    team_id: int, *, limit: int, before_id: int | None = None
+) -> tuple[list[AuditRecord], dict[int, teams.UserRecord]]:
+    """events_of_team, and the team's users who acted in them (by id), in one statement."""
     rows = await db.fetch_rows(
-        "SELECT id, team_id, actor_id, action, details, created_at FROM audit_event"
-        " WHERE team_id = $1 AND ($2::int IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        f"SELECT e.*, {teams.user_columns('u', 'actor__')} FROM ({_EVENTS}) e"
+        " LEFT JOIN app_user u ON u.id = e.actor_id AND u.team_id = e.team_id ORDER BY e.id DESC",
         [team_id, before_id, limit],
     )
-    return records.build_all(AuditRecord, rows)
+    acted = [row for row in rows if row["actor__id"] is not None]
+    actors = {user.id: user for user in records.build_all(teams.UserRecord, acted, prefix="actor__")}
+    return records.build_all(AuditRecord, rows), actors

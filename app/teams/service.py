@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,11 +101,16 @@ async def teams_by_ids(team_ids: list[int]) -> dict[int, TeamRecord]:
     return {team.id: _team(team) for team in await Team.filter(id__in=team_ids)}
 
 
+def user_columns(table: str = "app_user", prefix: str = "") -> str:
+    """The app_user columns a UserRecord is built from, of `table` (an alias), each named
+    prefix + its field (records.build_all(UserRecord, rows, prefix=prefix))."""
+    return ", ".join(f"{table}.{f.name} AS {prefix}{f.name}" for f in dataclasses.fields(UserRecord))
+
+
 async def users_by_ids(team_id: int, user_ids: list[int]) -> dict[int, UserRecord]:
     # Plain SQL: every page's loader asks for its users, and ORM models cost more than the query.
     rows = await db.fetch_rows(
-        "SELECT id, team_id, name, email, phone, role, created_at FROM app_user WHERE team_id = $1 AND id = ANY($2::int[])",
-        [team_id, user_ids],
+        f"SELECT {user_columns()} FROM app_user WHERE team_id = $1 AND id = ANY($2::int[])", [team_id, user_ids]
     )
     return {user.id: user for user in records.build_all(UserRecord, rows)}
 

@@ -49,3 +49,27 @@ async def test_first_is_capped_at_100(api, server):
         await audit.record(team.id, None, "BULK", {"n": n})
     page = (await api.data(LOG, {"first": 500}, token=team.token(Role.ADMIN)))["auditLog"]
     assert len(page["edges"]) == 100 and page["pageInfo"]["hasNextPage"]
+
+
+async def test_each_event_names_its_actor_from_the_team(api, server):
+    """The actors are read with the page: each event has its own actor (or none); a user of
+    another team named as actor is never shown."""
+    team, other = await make_team(), await make_team()
+    admin, manager = team.member(Role.ADMIN), team.member(Role.MANAGER)
+    outsider = other.member(Role.ADMIN)
+    await audit.record(team.id, admin.id, "BY_ADMIN", {})
+    await audit.record(team.id, None, "BY_NOBODY", {})
+    await audit.record(team.id, manager.id, "BY_MANAGER", {})
+    await audit.record(team.id, outsider.id, "BY_OUTSIDER", {})
+    await audit.record(team.id, admin.id, "BY_ADMIN_AGAIN", {})
+    query = "{ auditLog(first: 10) { edges { node { action actor { id name role } } } } }"
+    edges = (await api.data(query, token=team.token(Role.MANAGER)))["auditLog"]["edges"]
+    actors = {edge["node"]["action"]: edge["node"]["actor"] for edge in edges}
+    assert actors == {
+        "BY_ADMIN_AGAIN": {"id": str(admin.id), "name": admin.name, "role": "ADMIN"},
+        "BY_OUTSIDER": None,
+        "BY_MANAGER": {"id": str(manager.id), "name": manager.name, "role": "MANAGER"},
+        "BY_NOBODY": None,
+        "BY_ADMIN": {"id": str(admin.id), "name": admin.name, "role": "ADMIN"},
+    }
+    assert [edge["node"]["action"] for edge in edges] == ["BY_ADMIN_AGAIN", "BY_OUTSIDER", "BY_MANAGER", "BY_NOBODY", "BY_ADMIN"]

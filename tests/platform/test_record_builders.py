@@ -226,3 +226,27 @@ async def test_a_jsonb_column_read_as_text_is_decoded_for_a_dict_field(server_ur
     assert event.details == {"reason": "lunch", "n": [1, 2]}
     assert records.build(AuditRecord, dict(rows[0])).details == event.details
     assert records.build(AuditRecord, dict(rows[0]), details={"given": True}).details == {"given": True}
+
+
+async def test_prefixed_columns_build_the_joined_tables_record(server_url_base):
+    """build_all(cls, rows, prefix=) reads each field from prefix + its name: a row holding one
+    table's columns and another's (of the same names) builds both."""
+    conn = await asyncpg.connect(**db.credentials_from_url(server_url_base))
+    try:
+        rows = await conn.fetch(
+            f"SELECT q.*, q.id + 100 AS other__id, q.team_id AS other__team_id, 'Other ' || q.name AS other__name,"
+            " q.normalized_name AS other__normalized_name, q.email AS other__email, q.date_found AS other__date_found,"
+            " 0 AS other__leads_originally_assigned, 'IGNORED' AS other__status, NULL::text AS other__resolution,"
+            " NULL::int AS other__resolved_user_id, NULL::int AS other__resolved_by_id,"
+            " NULL::timestamptz AS other__resolved_at, false AS other__reassignment_pending, 0 AS other__leads_moved,"
+            f" NULL::text AS other__external_id FROM ({ROW_SQL}) q"
+        )
+    finally:
+        await conn.close()
+    plain = records.build_all(MissingRepRecord, rows)
+    assert [r.id for r in plain] == [1, 2, 3] and [r.name for r in plain] == ["A", "B", "C"]
+    others = records.build_all(MissingRepRecord, rows, prefix="other__")
+    assert [(r.id, r.name, r.status, r.leads_originally_assigned) for r in others] == [
+        (101, "Other A", MissingRepStatus.IGNORED, 0), (102, "Other B", MissingRepStatus.IGNORED, 0),
+        (103, "Other C", MissingRepStatus.IGNORED, 0),
+    ]
