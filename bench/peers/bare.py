@@ -1,5 +1,6 @@
 """The bare endpoint bench/reads.py compares with: Starlette + asyncpg, no GraphQL, the same SQL as
-Switchboard's services (the token lookup included), the same JSON answer.
+Switchboard's services (the token lookup included; a page's count or actors and the status's counts
+in the same statement, as the services read them when asked), the same JSON answer.
 
     python -m bench.peers.bare <postgres url> <port>
 POST /graphql {"op": "missingReps" | "missingRepsNoCount" | "auditLog" | "accountStatus"}
@@ -34,15 +35,17 @@ WITH t AS (
 SELECT id, team_id, user_id, role FROM t
 """
 PAGE = """SELECT id, team_id, name, normalized_name, email, date_found, leads_originally_assigned, status,
-resolution, resolved_user_id, resolved_by_id, resolved_at, reassignment_pending, leads_moved
+resolution, resolved_user_id, resolved_by_id, resolved_at, reassignment_pending, leads_moved{counted}
 FROM missing_rep WHERE team_id = $1 AND status = $2 ORDER BY leads_originally_assigned DESC, id DESC LIMIT $3"""
-COUNT = 'SELECT COUNT(*) FROM "missing_rep" WHERE "team_id"=$1 AND "status"=$2'
-AUDIT = 'SELECT "team_id","created_at","id","action","actor_id","details" FROM "audit_event" WHERE "team_id"=$1 ORDER BY "id" DESC LIMIT $2'
-USERS = 'SELECT "id","name" FROM "app_user" WHERE "team_id"=$1 AND "id" = ANY($2::int[])'
-STATUS = "SELECT id AS team_id, state, paused_at, paused_by_id, pause_reason FROM team WHERE id = $1"
+COUNTED = ', (SELECT count(*) FROM missing_rep WHERE team_id = $1 AND status = $2) AS total_count'
+AUDIT = """SELECT e.*, u.id AS actor__id, u.name AS actor__name FROM (
+  SELECT team_id, created_at, id, action, actor_id, details FROM audit_event WHERE team_id = $1 ORDER BY id DESC LIMIT $2
+) e LEFT JOIN app_user u ON u.id = e.actor_id AND u.team_id = e.team_id ORDER BY e.id DESC"""
+STATUS = """SELECT id AS team_id, state, paused_at, paused_by_id, pause_reason, activity.* FROM team CROSS JOIN (
+  SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
+  FROM conversation c JOIN lead l ON l.id = c.lead_id WHERE c.team_id = $1 AND c.state = 'ACTIVE'
+) activity WHERE id = $1"""
 OPEN_JOB = "SELECT id, state FROM mass_end_job WHERE team_id = $1 AND state IN ('QUEUED', 'RUNNING') ORDER BY id LIMIT 1"
-COUNTS = """SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
-FROM conversation c JOIN lead l ON l.id = c.lead_id WHERE c.team_id = $1 AND c.state = 'ACTIVE'"""
 
 
 def _cursor(*values) -> str:
@@ -63,7 +66,7 @@ def make_app(url: str) -> Starlette:
                 return Response(orjson.dumps({"errors": [{"message": "unauthenticated"}]}), media_type="application/json")
             team = caller["team_id"]
             if op.startswith("missingReps"):
-                rows = await conn.fetch(PAGE, team, "MISSING", 51)
+                rows = await conn.fetch(PAGE.format(counted=COUNTED if op == "missingReps" else ""), team, "MISSING", 51)
                 page = {
                     "edges": [
                         {"cursor": _cursor("LEADS_ORIGINALLY_ASSIGNED", "DESC", r["leads_originally_assigned"], r["id"]),
@@ -74,16 +77,15 @@ def make_app(url: str) -> Starlette:
                     "pageInfo": {"hasNextPage": len(rows) > 50, "endCursor": None},
                 }
                 if op == "missingReps":
-                    page["totalCount"] = await conn.fetchval(COUNT, team, "MISSING")
+                    page["totalCount"] = rows[0]["total_count"] if rows else 0
                 data = {"missingReps": page}
             elif op == "auditLog":
                 rows = await conn.fetch(AUDIT, team, 51)
-                actors = {r["id"]: r for r in await conn.fetch(USERS, team, list({r["actor_id"] for r in rows if r["actor_id"]}))}
                 data = {"auditLog": {
                     "edges": [
                         {"cursor": _cursor(r["id"]), "node": {"id": str(r["id"]), "action": r["action"], "details": orjson.loads(r["details"])
                          if isinstance(r["details"], str) else r["details"], "createdAt": r["created_at"],
-                         "actor": {"id": str(r["actor_id"]), "name": actors[r["actor_id"]]["name"]} if r["actor_id"] in actors else None}}
+                         "actor": {"id": str(r["actor__id"]), "name": r["actor__name"]} if r["actor__id"] is not None else None}}
                         for r in rows[:50]
                     ],
                     "pageInfo": {"hasNextPage": len(rows) > 50},
@@ -91,10 +93,9 @@ def make_app(url: str) -> Starlette:
             else:
                 status = await conn.fetchrow(STATUS, team)
                 job = await conn.fetchrow(OPEN_JOB, team)
-                counts = await conn.fetchrow(COUNTS, team)
                 data = {"accountStatus": {"state": status["state"], "pausedAt": status["paused_at"], "pauseReason": status["pause_reason"],
                                           "activeMassEndJob": dict(job) if job else None,
-                                          "activeConversationCount": counts["conversations"], "activeMemberCount": counts["members"]}}
+                                          "activeConversationCount": status["conversations"], "activeMemberCount": status["members"]}}
         return Response(orjson.dumps({"data": data}), media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
