@@ -53,15 +53,18 @@ async def events_of_team(team_id: int, *, limit: int, before_id: int | None = No
     return records.build_all(AuditRecord, await db.fetch_rows(_EVENTS, [team_id, before_id, limit]))
 
 
+_EVENTS_WITH_ACTORS = (
+    f"SELECT e.*, {teams.user_columns('u', 'actor__')} FROM ({_EVENTS}) e"
+    " LEFT JOIN app_user u ON u.id = e.actor_id AND u.team_id = e.team_id ORDER BY e.id DESC"
+)
+
+
 async def events_with_actors(
     team_id: int, *, limit: int, before_id: int | None = None
 ) -> tuple[list[AuditRecord], dict[int, teams.UserRecord]]:
     """events_of_team, and the team's users who acted in them (by id), in one statement."""
-    rows = await db.fetch_rows(
-        f"SELECT e.*, {teams.user_columns('u', 'actor__')} FROM ({_EVENTS}) e"
-        " LEFT JOIN app_user u ON u.id = e.actor_id AND u.team_id = e.team_id ORDER BY e.id DESC",
-        [team_id, before_id, limit],
-    )
-    acted = [row for row in rows if row["actor__id"] is not None]
+    rows = await db.fetch_rows(_EVENTS_WITH_ACTORS, [team_id, before_id, limit])
+    # One row per actor: a page is mostly the same few people.
+    acted = list({row["actor__id"]: row for row in rows if row["actor__id"] is not None}.values())
     actors = {user.id: user for user in records.build_all(teams.UserRecord, acted, prefix="actor__")}
     return records.build_all(AuditRecord, rows), actors
