@@ -14,7 +14,9 @@ import orjson
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
 from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.types import Info
 
 from app import records
@@ -59,6 +61,18 @@ serialize_datetime.inline = (  # type: ignore[attr-defined]
 
 # The schema's DateTime: strawberry's, with the output above (same name, description and input).
 DATETIME = dataclasses.replace(DateTimeDefinition, serialize=serialize_datetime)
+
+
+def serialize_json(value: Any) -> Any:
+    """JSON's output, as strawberry's: the value itself."""
+    return value
+
+
+# An object (an audit event's details, on every row of the audit page) is written inline.
+serialize_json.inline = ("type(v) is dict", "v", {})  # type: ignore[attr-defined]
+
+# The schema's JSON: strawberry's, with the serialiser above (same name, description and input).
+JSON_SCALAR = dataclasses.replace(DEFAULT_SCALAR_REGISTRY[JSON], serialize=serialize_json)
 
 
 def parse_id(value: strawberry.ID | str, what: str, *, lookup: bool = True) -> int:

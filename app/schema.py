@@ -3,11 +3,12 @@
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.tools import merge_types
 
 from app.account_status import graphql as account_status
 from app.audit import graphql as audit
-from app.gql import DATETIME
+from app.gql import DATETIME, JSON_SCALAR
 from app.leads import graphql as leads
 from app.mass_end import graphql as mass_end
 from app.missing_reps import graphql as missing_reps
@@ -35,5 +36,5 @@ Subscription = merge_types(
 
 # Defines the schema only: requests are run by app/pipeline (limits, cache, masking, the seam).
 schema = strawberry.Schema(
-    query=Query, mutation=Mutation, subscription=Subscription, scalar_overrides={datetime: DATETIME}
+    query=Query, mutation=Mutation, subscription=Subscription, scalar_overrides={datetime: DATETIME, JSON: JSON_SCALAR}
 )

@@ -17,7 +17,7 @@ from graphql.pyutils import Undefined
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.gql import DATETIME
+from app.gql import DATETIME, JSON_SCALAR
 from tests.executor.generate import both, operations, valid
 
 
@@ -178,8 +178,8 @@ class Query:
         return build(spec) if spec is not None else None
 
 
-# DateTime as the app's schema has it (app.gql.DATETIME: its serialiser is written inline).
-SCHEMA = strawberry.Schema(query=Query, scalar_overrides={datetime: DATETIME})._schema
+# DateTime and JSON as the app's schema has them (app.gql: their serialisers are written inline).
+SCHEMA = strawberry.Schema(query=Query, scalar_overrides={datetime: DATETIME, JSON: JSON_SCALAR})._schema
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -196,6 +196,7 @@ async def test_every_leaf_kind_is_inlined():
     """The generated code takes the inline path for each plain field of Item (not only the
     fallback): once an enum's value has been completed once (its name is then cached), a
     well-typed item completes without calling any field's executor."""
+    from graphql import execute as graphql_execute
     from graphql import parse
 
     from app.executor.compiler import CompiledOperation
@@ -218,5 +219,7 @@ async def test_every_leaf_kind_is_inlined():
     assert result.errors is None
     assert result.data["item"]["s"] == "text" and result.data["item"]["e"] == "RED"
     assert calls == []
+    # What the inline path wrote (a DateTime's text, a JSON object) is what graphql-core writes.
+    assert result.data == graphql_execute(SCHEMA, parse(f"{{ item {{ {fields} }} }}")).data
     # And the whole object in one call, as a list's items are completed (no executor, no Path).
     assert item_plan.complete.inline(build(ROOT["items"][0])) == result.data["item"]
