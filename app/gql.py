@@ -130,11 +130,15 @@ def from_record(cls: type, record: Any, /, **values: Any) -> Any:
     """A GraphQL type from a service record: every init field of `cls` that the record has is
     copied (`id` as an ID), and a field `record` the record lacks holds the record itself;
     `values` give the rest or override."""
-    key = (cls, type(record), frozenset(values) if values else _NO_VALUES)
+    return _copier_for(cls, type(record), frozenset(values) if values else _NO_VALUES)(record, values)
+
+
+def _copier_for(cls: type, record_type: type, given: frozenset[str]):
+    key = (cls, record_type, given)
     copy = _COPIERS.get(key)
     if copy is None:
-        copy = _COPIERS[key] = _copier(*key) if dataclasses.is_dataclass(record) else functools.partial(_copy, cls)
-    return copy(record, values)
+        copy = _COPIERS[key] = _copier(*key) if dataclasses.is_dataclass(record_type) else functools.partial(_copy, cls)
+    return copy
 
 
 def page_edges(edge_cls: type, node_cls: type, pairs: list[tuple[str, Any]], /) -> list[Any]:
@@ -145,8 +149,7 @@ def page_edges(edge_cls: type, node_cls: type, pairs: list[tuple[str, Any]], /) 
     record_type = type(pairs[0][1])
     if not all(type(record) is record_type for _, record in pairs):
         return [edge_cls(cursor=cursor, node=from_record(node_cls, record)) for cursor, record in pairs]
-    from_record(node_cls, pairs[0][1])  # makes the copier if it is new
-    copy = _COPIERS[(node_cls, record_type, _NO_VALUES)]
+    copy = _copier_for(node_cls, record_type, _NO_VALUES)
     make_edge = _EDGE_MAKERS.get(edge_cls) or _EDGE_MAKERS.setdefault(edge_cls, _edge_maker(edge_cls))
     return [make_edge(cursor, copy(record, _NO_ARGUMENTS), _NO_ARGUMENTS) for cursor, record in pairs]
 
@@ -168,6 +171,7 @@ def _edge_maker(edge_cls: type):
 
 def _copy(cls: type, record: Any, values: dict[str, Any]) -> Any:
     """from_record from any object: whatever attributes it has."""
+    values = dict(values)  # the caller's (page_edges shares one empty dict between rows)
     for name in _init_fields(cls):
         if name not in values and hasattr(record, name):
             value = getattr(record, name)

@@ -250,3 +250,19 @@ async def test_prefixed_columns_build_the_joined_tables_record(server_url_base):
         (101, "Other A", MissingRepStatus.IGNORED, 0), (102, "Other B", MissingRepStatus.IGNORED, 0),
         (103, "Other C", MissingRepStatus.IGNORED, 0),
     ]
+
+
+def test_page_edges_of_records_that_are_not_dataclasses():
+    """Any object with the fields' attributes: copied the generic way, row by row, nothing of one
+    row left for the next."""
+    rows = [types.SimpleNamespace(**{**expected(row).__dict__}) for row in (
+        {"id": 1, "team_id": 1, "name": "A", "normalized_name": "a", "email": None, "date_found": datetime(2026, 1, 1, tzinfo=timezone.utc),
+         "leads_originally_assigned": 1, "status": "MISSING", "resolution": None, "resolved_user_id": None, "resolved_by_id": None,
+         "resolved_at": None, "reassignment_pending": False, "leads_moved": 0, "external_id": None},
+        {"id": 2, "team_id": 1, "name": "B", "normalized_name": "b", "email": "b@x.example", "date_found": datetime(2026, 1, 2, tzinfo=timezone.utc),
+         "leads_originally_assigned": 2, "status": "IGNORED", "resolution": None, "resolved_user_id": None, "resolved_by_id": None,
+         "resolved_at": None, "reassignment_pending": False, "leads_moved": 0, "external_id": "crm-2"},
+    )]
+    for _ in range(2):
+        edges = page_edges(MissingRepEdge, MissingRepType, [(f"c{r.id}", r) for r in rows])
+        assert [(e.cursor, e.node.id, e.node.name, e.node.record) for e in edges] == [("c1", "1", "A", rows[0]), ("c2", "2", "B", rows[1])]
