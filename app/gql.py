@@ -92,9 +92,9 @@ STATE_STREAM = {"live_stream": "state"}  # each event is the whole state: a newe
 SNAPSHOT_STREAM = {"live_stream": "snapshot"}  # state, starting with the state now: late joiners get the latest
 
 
-def selects(info: AppInfo, name: str) -> bool:
-    """Whether the field being resolved asks for its sub-field `name` (by its name in the schema),
-    in its own selection set or in a fragment there. @skip and @include are not evaluated (true
+def selects(info: AppInfo, *names: str) -> bool:
+    """Whether the field being resolved asks for any of its sub-fields `names` (by their names in
+    the schema), in its own selection set or in a fragment there. @skip and @include are not evaluated (true
     where a directive may drop it): for work done ahead in the same statement, such as a count,
     which a resolver that finds it missing does itself."""
     raw = info._raw_info
@@ -106,7 +106,7 @@ def selects(info: AppInfo, name: str) -> bool:
             continue
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                if selection.name.value == name:
+                if selection.name.value in names:
                     return True
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
@@ -216,7 +216,8 @@ def _copier(cls: type, record_type: type, given: frozenset[str]):
     # Where the record's __dict__ holds every field it shares with `cls` (a dataclass-built
     # record whose fields all go through __init__), copy that dict: only what differs is set.
     shared = {name for name, expression in items if expression == f"record.{name}" and name in has}
-    if plain and shared and records.fills_like_init(record_type) and all(f.init for f in record_fields):
+    frozen = cls.__dataclass_params__.frozen  # its __setattr__ refuses `made.__dict__ = ...`
+    if plain and shared and not frozen and records.fills_like_init(record_type) and all(f.init for f in record_fields):
         others = [(name, expression) for name, expression in items if name not in shared]
         drop = tuple(f.name for f in record_fields if f.name not in {name for name, _ in items})
         return records.compile_maker(

@@ -18,13 +18,22 @@ R = TypeVar("R")
 
 
 @cache
+def _field_options(cls: type) -> dict[str, tuple[Any, ...]]:
+    """Each field's annotated type, or the types of its union (`X | None` gives X and None)."""
+    options = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        options[name] = typing.get_args(hint) if union else (hint,)
+    return options
+
+
+@cache
 def _converted_fields(cls: type) -> dict[str, type]:
     """The fields of `cls` typed (optionally `| None`) with an Enum or a datetime: the two types
     that raw SQL rows (enums) and JSON payloads (both) carry as strings."""
     found = {}
-    for name, hint in typing.get_type_hints(cls).items():
-        union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
-        for option in typing.get_args(hint) if union else (hint,):
+    for name, options in _field_options(cls).items():
+        for option in options:
             if isinstance(option, type) and (issubclass(option, Enum) or issubclass(option, datetime)):
                 found[name] = option
     return found
@@ -39,13 +48,11 @@ def _enum_fields(cls: type) -> dict[str, type[Enum]]:
 def _json_fields(cls: type) -> frozenset[str]:
     """The fields of `cls` typed (optionally `| None`) as a dict: a raw SQL row carries a jsonb
     column as its JSON text."""
-    found = set()
-    for name, hint in typing.get_type_hints(cls).items():
-        union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
-        for option in typing.get_args(hint) if union else (hint,):
-            if option is dict or typing.get_origin(option) is dict:
-                found.add(name)
-    return frozenset(found)
+    return frozenset(
+        name
+        for name, options in _field_options(cls).items()
+        if any(option is dict or typing.get_origin(option) is dict for option in options)
+    )
 
 
 @cache

@@ -77,7 +77,7 @@ class Query:
     @strawberry.field(description="The team's account status (every member may read it).")
     async def account_status(self, info: AppInfo) -> AccountStatusType:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
-        if selects(info, "activeConversationCount") or selects(info, "activeMemberCount"):
+        if selects(info, "activeConversationCount", "activeMemberCount"):
             status, activity = await service.get_status_and_activity(caller.team_id)
             counted = asyncio.get_running_loop().create_future()
             counted.set_result(activity)

@@ -70,7 +70,7 @@ def _status(row: dict) -> AccountStatusRecord:
 
 
 async def get_status(team_id: int) -> AccountStatusRecord:
-    rows = await db.connection().execute_query_dict(f"SELECT {_STATUS_COLUMNS} FROM team WHERE id = $1", [team_id])
+    rows = await db.fetch_rows(f"SELECT {_STATUS_COLUMNS} FROM team WHERE id = $1", [team_id])
     if not rows:
         raise not_found("Team")
     return _status(rows[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,6 +101,7 @@ async def teams_by_ids(team_ids: list[int]) -> dict[int, TeamRecord]:
     return {team.id: _team(team) for team in await Team.filter(id__in=team_ids)}
 
 
+@functools.cache  # users_by_ids asks on every request
 def user_columns(table: str = "app_user", prefix: str = "") -> str:
     """The app_user columns a UserRecord is built from, of `table` (an alias), each named
     prefix + its field (records.build_all(UserRecord, rows, prefix=prefix))."""
