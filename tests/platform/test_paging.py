@@ -41,3 +41,13 @@ def test_cursor_is_the_unpadded_urlsafe_base64_of_its_json(values):
 @given(st.lists(VALUES, max_size=3), st.lists(VALUES, max_size=3))
 def test_a_cursor_encoder_with_fixed_leading_values_is_encode_cursor(leading, values):
     assert cursor_encoder(*leading)(*values) == encode_cursor(*leading, *values)
+
+
+@settings(max_examples=1000)
+@given(st.lists(st.text("ab", max_size=7), max_size=3), st.lists(st.integers(-(2**70), 2**70), min_size=1, max_size=5))
+def test_cursors_ending_in_ints_are_encode_cursor(leading, ints):
+    """The ints' own path (the tail of every page's cursors) under heads of every length, so that
+    the head's base64 is cut at each offset within its 3-byte groups."""
+    raw = json.dumps([*leading, *ints], separators=(",", ":")).encode()
+    expected = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    assert cursor_encoder(*leading)(*ints) == encode_cursor(*leading, *ints) == expected
