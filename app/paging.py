@@ -40,6 +40,13 @@ def cursor_encoder(*leading: object) -> Callable[..., str]:
     fixed, rest = _base64(head[:cut]), head[cut:]
 
     def encode(*values: object) -> str:
+        ints = _INT_TAILS.get(len(values))
+        if ints is not None:  # _cursor_json's first case, without its call: once per row
+            for value in values:
+                if type(value) is not int:
+                    break
+            else:
+                return fixed + _base64(rest + ints % values)
         if not values:
             return encode_cursor(*leading)
         return fixed + _base64(rest + _cursor_json(values)[1:])
@@ -75,7 +82,8 @@ def _cursor_json(values: tuple) -> bytes:
 
 # The JSON of 1 to 4 ints (bool is not int here): `%d` writes an int as json.dumps does, at any
 # size. A page's cursors end with its keys and an id.
-_INTS = {n: b"[" + b",".join([b"%d"] * n) + b"]" for n in range(1, 5)}
+_INT_TAILS = {n: b",".join([b"%d"] * n) + b"]" for n in range(1, 5)}
+_INTS = {n: b"[" + tail for n, tail in _INT_TAILS.items()}
 
 
 def _base64(raw: bytes) -> str:

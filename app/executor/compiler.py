@@ -9,7 +9,7 @@ What is left per request is calling resolvers and building the response. Each se
 object type runs as one generated function (`_fields_function`): plain attributes completed as
 scalars or enums are read and checked inline, and anything the inline check does not accept as is
 goes through the field's own executor. A selection made only of plain attributes also compiles to
-`inline_<type>(source)` (`_inline_function`), which a list uses to complete each item in one call.
+`inline_<type>(source)` (`_inline_functions`), which a list uses to complete its items in one loop.
 
 It reproduces graphql-core's observable behaviour exactly: the same data, the same errors (message,
 path, locations), null propagation to the nearest nullable parent, the same cancellation of
@@ -857,9 +857,9 @@ def _list_completer(item_complete, item_type, fp: FieldPlan):
     list_message_prefix = "Expected Iterable, but did not find one for field"
     complete_awaitable_item, await_item = _async_tails(item_complete, handle_error, item_type)
     new_path, known_awaitable = tuple.__new__, _AWAITABLE_TYPES.get
-    # Items whose whole selection is plain attribute reads complete in one call (see
-    # _inline_function); any item it does not take is completed below as usual.
-    inline = getattr(item_complete, "inline", None)
+    # Items whose whole selection is plain attribute reads complete in one loop, or one call each
+    # (see _inline_functions); any item they do not take is completed below as usual.
+    inline, inline_all = getattr(item_complete, "inline", None), getattr(item_complete, "inline_all", None)
 
     def complete(run: Run, result: Any, path: Path):
         if isinstance(result, Exception):
@@ -870,11 +870,16 @@ def _list_completer(item_complete, item_type, fp: FieldPlan):
             raise Unsupported("an async iterable as a list value")
         if not is_iterable(result):
             raise GraphQLError(f"{list_message_prefix} '{fp.parent_name}.{fp.field_name}'.")
-        completed_results: list[Any] = []
+        if inline_all is not None and type(result) is list:
+            completed_results: list[Any] = inline_all(result)
+            index = len(completed_results)
+            if index == len(result):
+                return completed_results
+            iterator = iter(result[index:])
+        else:
+            completed_results, index, iterator = [], 0, iter(result)
         append = completed_results.append
         awaitable_indices: list[int] = []
-        iterator = iter(result)
-        index = 0
         try:
             for item in iterator:
                 if inline is not None:
@@ -967,7 +972,7 @@ def _invalid_return_type(object_type, result, fp: FieldPlan) -> GraphQLError:
 _MISS = object()
 
 
-def _inline_leaf(fp: FieldPlan, names: dict[str, Any], i: int) -> str:
+def _inline_leaf(fp: FieldPlan, names: dict[str, Any], i: int | str) -> str:
     """An expression completing `v` (the attribute just read) as `fp`'s scalar or enum, or
     evaluating to _MISS wherever graphql-core would do anything but return a value unchanged:
     the field's executor then reads and completes it, errors and all."""
@@ -1103,73 +1108,110 @@ def _fields_function(fields: list[FieldPlan], type_name: str, *, complete_object
         "        return results",
         "    return _gather_fields(results, aw)",
     ]
-    inline_lines = _inline_function(fields, type_name, names, nullable=null_message is None) if complete_object else None
+    nullable = null_message is None
+    inline_lines = _inline_functions(fields, type_name, names, nullable=nullable) if complete_object else None
     if inline_lines:
         lines += inline_lines
     exec("\n".join(lines), names)  # noqa: S102 - source built above from names checked here
     completer = names[function_name]
     if inline_lines:
         completer.inline = names[f"inline_{_identifier(type_name)}"]
+        completer.inline_all = names[f"inline_all_{_identifier(type_name)}"]
+        completer.inline_fields = (fields, nullable)  # written in place by a parent's inline code
     return completer
 
 
-def _inline_function(fields: list[FieldPlan], type_name: str, names: dict[str, Any], *, nullable: bool) -> list[str] | None:
+def _inline_functions(fields: list[FieldPlan], type_name: str, names: dict[str, Any], *, nullable: bool) -> list[str] | None:
     """Source of `inline_<type>(source)`: the whole completed object (a dict, or None for a null
     source in a nullable position) when every field of the selection is read from a plain
-    attribute and accepted inline, recursively through plain object attributes; _MISS as soon as
-    anything is not, before anything but attribute reads has happened, so that the caller then
-    completes it the ordinary way (errors, paths and all). None when the selection has a field
-    that is not a plain read (a resolver, a list): there is no such function.
+    attribute and accepted inline, recursively through plain object attributes (whose code is
+    written in place, not called); _MISS as soon as anything is not, before anything but attribute
+    reads has happened, so that the caller then completes it the ordinary way (errors, paths and
+    all). None when the selection has a field that is not a plain read (a resolver, a list): there
+    is no such function.
 
-    A list of such objects (a page's edges and their nodes) then completes each item in one
-    call, with no Path and no per-field call."""
-    body = []
+    And of `inline_all_<type>(items)`, for a list of such objects (a page's edges and their
+    nodes): the same for each item in one loop, with no call, Path or per-field call per item. It
+    returns the completed items up to the first it does not take, which the list completer then
+    completes as usual, and the rest after it."""
+    body = _inline_object(fields, "source", names, "", "return _MISS", " " * 8)
+    if body is None:
+        return None
+    identifier = _identifier(type_name)
+    return [
+        "",
+        f"def inline_{identifier}(source):",
+        "    if source is None:",
+        "        return None" if nullable else "        return _MISS",
+        "    try:",
+        *body,
+        "    except Exception:",
+        "        return _MISS",
+        "    return d",
+        "",
+        f"def inline_all_{identifier}(items):",
+        "    out = []",
+        "    append = out.append",
+        "    for source in items:",
+        "        if source is None:",
+        *(["            append(None)", "            continue"] if nullable else ["            return out"]),
+        "        try:",
+        *_inline_object(fields, "source", names, "", "return out", " " * 12),
+        "        except Exception:",
+        "            return out",
+        "        append(d)",
+        "    return out",
+    ]
+
+
+def _inline_object(fields: list[FieldPlan], source: str, names: dict[str, Any], tag: str, miss: str, indent: str):
+    """Lines (at `indent`) completing the object in the variable `source` (not None) into the
+    variable `d<tag>`, running `miss` where _inline_functions gives up; None where it cannot."""
+    lines = [
+        f"{indent}if isinstance({source}, Exception) or (_known_awaitable(type({source})) is not False and is_awaitable({source})):",
+        f"{indent}    {miss}",
+    ]
     parts = []
     for i, fp in enumerate(fields):
-        key = repr(fp.response_name)
+        key, at = repr(fp.response_name), f"{tag}_{i}"
         if fp.field_name == "__typename":
             parts.append(f"{key}: {fp.parent_name!r}")
             continue
         if fp.attribute:
-            body += [
-                f"        v = {_read(fp.attribute, names, i)}",
-                f"        c{i}_ = {_inline_leaf(fp, names, i)}",
-                f"        if c{i}_ is _MISS:",
-                "            return _MISS",
+            lines += [
+                f"{indent}v = {_read(fp.attribute, names, at, source)}",
+                f"{indent}c{at} = {_inline_leaf(fp, names, at)}",
+                f"{indent}if c{at} is _MISS:",
+                f"{indent}    {miss}",
             ]
-            parts.append(f"{key}: c{i}_")
+            parts.append(f"{key}: c{at}")
             continue
-        child = getattr(fp.complete, "inline", None) if fp.object_attribute else None
+        child = getattr(fp.complete, "inline_fields", None) if fp.object_attribute else None
         if child is None:
             return None
-        names[f"o{i}"] = child
-        body += [
-            f"        c{i}_ = o{i}({_read(fp.object_attribute, names, i)})",
-            f"        if c{i}_ is _MISS:",
-            "            return _MISS",
+        child_fields, child_nullable = child
+        child_lines = _inline_object(child_fields, f"o{at}", names, at, miss, indent + "    ")
+        if child_lines is None:
+            return None
+        lines += [
+            f"{indent}o{at} = {_read(fp.object_attribute, names, at, source)}",
+            f"{indent}if o{at} is None:",
+            f"{indent}    c{at} = None" if child_nullable else f"{indent}    {miss}",
+            f"{indent}else:",
+            *child_lines,
+            f"{indent}    c{at} = d{at}",
         ]
-        parts.append(f"{key}: c{i}_")
-    return [
-        "",
-        f"def inline_{_identifier(type_name)}(source):",
-        "    if source is None:",
-        "        return None" if nullable else "        return _MISS",
-        "    if isinstance(source, Exception) or (_known_awaitable(type(source)) is not False and is_awaitable(source)):",
-        "        return _MISS",
-        "    try:",
-        *(body or ["        pass"]),
-        "    except Exception:",
-        "        return _MISS",
-        f"    return {{{', '.join(parts)}}}",
-    ]
+        parts.append(f"{key}: c{at}")
+    lines.append(f"{indent}d{tag} = {{{', '.join(parts)}}}")
+    return lines
 
 
-def _read(attribute: str, names: dict[str, Any], i: int) -> str:
+def _read(attribute: str, names: dict[str, Any], i: int | str, source: str = "source") -> str:
     """The expression reading `attribute` of `source`."""
     if attribute.isidentifier() and not keyword.iskeyword(attribute) and not attribute.startswith("__"):
-        return f"source.{attribute}"
+        return f"{source}.{attribute}"
     names[f"a{i}"] = attribute
-    return f"getattr(source, a{i})"
+    return f"getattr({source}, a{i})"
 
 
 def _identifier(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from operator import attrgetter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -88,21 +89,21 @@ class Page:
     total_count: int | None = None  # when asked for
 
 
-# A row's sort key in its cursor, per ordering (a date as ISO 8601 text).
-_SORT_KEYS: dict[SortField, Callable[[MissingRepRecord], Any]] = {
-    SortField.NAME: lambda rep: rep.normalized_name,
-    SortField.DATE_FOUND: lambda rep: rep.date_found.isoformat(),
-    SortField.LEADS_ORIGINALLY_ASSIGNED: lambda rep: rep.leads_originally_assigned,
+# A row's values in its cursor, per ordering: its sort key (a date as ISO 8601 text) and its id.
+_CURSOR_VALUES: dict[SortField, Callable[[MissingRepRecord], tuple[Any, int]]] = {
+    SortField.NAME: attrgetter("normalized_name", "id"),
+    SortField.DATE_FOUND: lambda rep: (rep.date_found.isoformat(), rep.id),
+    SortField.LEADS_ORIGINALLY_ASSIGNED: attrgetter("leads_originally_assigned", "id"),
 }
 
 
 LIST_NAME = "the Missing Reps list"
 
 
-def cursor_encoder(field: SortField, direction: SortDirection) -> Callable[[MissingRepRecord], str]:
-    """The cursors of one ordering: the ordering, then the row's sort key and id."""
-    encode, sort_key = paging.cursor_encoder(field.value, direction.value), _SORT_KEYS[field]
-    return lambda rep: encode(sort_key(rep), rep.id)
+def cursors(reps: list[MissingRepRecord], field: SortField, direction: SortDirection) -> list[str]:
+    """Each rep's cursor in the list in this order: the ordering, then the row's sort key and id."""
+    encode, values = paging.cursor_encoder(field.value, direction.value), _CURSOR_VALUES[field]
+    return [encode(*values(rep)) for rep in reps]
 
 
 def decode_cursor(cursor: str, field: SortField, direction: SortDirection) -> tuple[Any, int]:
@@ -163,9 +164,8 @@ async def list_missing_reps(
         # No row, no count: none in `status` at all without a cursor, else counted on its own.
         total_count = rows[0]["total_count"] if rows else 0 if after is None else await count_missing_reps(team_id, status)
     reps = records.build_all(MissingRepRecord, rows[:limit])
-    encode_cursor = cursor_encoder(field, direction)
     return Page(
-        edges=[(encode_cursor(rep), rep) for rep in reps],
+        edges=list(zip(cursors(reps, field, direction), reps)),
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
         total_count=total_count,

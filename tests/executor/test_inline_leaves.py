@@ -223,3 +223,54 @@ async def test_every_leaf_kind_is_inlined():
     assert result.data == graphql_execute(SCHEMA, parse(f"{{ item {{ {fields} }} }}")).data
     # And the whole object in one call, as a list's items are completed (no executor, no Path).
     assert item_plan.complete.inline(build(ROOT["items"][0])) == result.data["item"]
+
+
+async def test_a_list_of_nested_objects_is_completed_in_one_loop():
+    """A list whose items' selections are plain reads all the way down (a page's edges and their
+    nodes) is completed by the generated loop, nested objects written in place: no field's
+    executor runs, and the response is graphql-core's."""
+    from graphql import execute as graphql_execute
+    from graphql import parse
+
+    from app.executor.compiler import CompiledOperation
+
+    query = "{ strictItems { s e child { i at child { s } } nnChild { id j } } }"
+    compiled = CompiledOperation(SCHEMA, parse(query), None)
+    plan = compiled.plan_for(compiled.coerce_variables({}))[0]
+    good = dict(s=0, ns=3, i=5, ni=4, b=8, nb=3, f=10, nf=3, e=13, ne=3, id=0, nid=3, at=16, nat=3, j=22, nj=3,
+                loose=0, nloose=3, kids=(0, None), loose_kids=(0, None))
+    leaf = {**good, "child": (0, None), "nn_child": (0, None)}
+    ROOT["items"] = [{**good, "child": (0, {**good, "child": (0, leaf), "nn_child": (0, leaf)}), "nn_child": (0, leaf)},
+                     {**good, "child": (0, None), "nn_child": (0, leaf)}]
+    assert compiled.execute(None, None, {}).errors is None  # the enum's name is cached from here on
+    calls = []
+    item_complete = _item_completer(plan.complete)
+    names = item_complete.__globals__  # the generated functions' namespace
+    for key in [k for k in names if k.startswith(("x", "c", "ta", "tc")) and callable(names[k])]:
+        original = names[key]
+        names[key] = lambda *a, _key=key, _original=original: calls.append(_key) or _original(*a)
+    # Nor the one-item function, which the list completer calls per item only after the loop.
+    for cell in _cells(plan.complete):
+        if cell.cell_contents is item_complete.inline:
+            cell.cell_contents = lambda item, _inline=item_complete.inline: calls.append("inline") or _inline(item)
+    result = compiled.execute(None, None, {})
+    assert calls == []
+    assert result.errors is None and result.data == graphql_execute(SCHEMA, parse(query)).data
+    assert result.data["strictItems"][1]["child"] is None and result.data["strictItems"][0]["child"]["child"]["s"] == "text"
+
+
+def _cells(complete):
+    """The closure cells of a completer and of the completers it holds."""
+    pending, cells = [complete], []
+    while pending:
+        function = pending.pop()
+        for cell in getattr(function, "__closure__", None) or ():
+            cells.append(cell)
+            if callable(cell.cell_contents):
+                pending.append(cell.cell_contents)
+    return cells
+
+
+def _item_completer(complete):
+    """The generated completer of a list's items, found through the list completer's closure."""
+    return next(cell.cell_contents for cell in _cells(complete) if hasattr(cell.cell_contents, "inline_all"))
