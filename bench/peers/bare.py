@@ -1,6 +1,8 @@
 """The bare endpoint bench/reads.py compares with: Starlette + asyncpg, no GraphQL, the same SQL as
-Switchboard's services (the token lookup included; a page's count or actors and the status's counts
-in the same statement, as the services read them when asked), the same JSON answer.
+Switchboard's services (a page's count or actors and the status's counts in the same statement, as
+the services read them when asked), the same JSON answer. The same statements on the wire, too: a
+token is looked up at most once a second (app.auth keeps a caller that long), and a connection goes
+back to the pool without asyncpg's reset statement (app.db.PooledConnection), as Switchboard's do.
 
     python -m bench.peers.bare <postgres url> <port>
 POST /graphql {"op": "missingReps" | "missingRepsNoCount" | "auditLog" | "accountStatus"}
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import sys
+import time
 
 import asyncpg
 import orjson
@@ -20,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app import db
-from app.auth import bearer_secret, hash_token
+from app.auth import CALLER_CACHE_SECONDS, bearer_secret, hash_token
 
 TOKEN = """
 WITH t AS (
@@ -54,14 +57,23 @@ def _cursor(*values) -> str:
 
 def make_app(url: str) -> Starlette:
     pool: asyncpg.Pool | None = None
+    callers: dict[str, tuple[float, asyncpg.Record | None]] = {}
 
     async def graphql(request: Request) -> Response:
         nonlocal pool
         if pool is None:
-            pool = await asyncpg.create_pool(**db.credentials_from_url(url), min_size=5, max_size=10)
+            pool = await asyncpg.create_pool(
+                **db.credentials_from_url(url), min_size=5, max_size=10, connection_class=db.PooledConnection
+            )
         op = orjson.loads(await request.body() or b"{}").get("op", "accountStatus")
         async with pool.acquire() as conn:
-            caller = await conn.fetchrow(TOKEN, hash_token(bearer_secret(request.headers.get("authorization")) or ""))
+            key = hash_token(bearer_secret(request.headers.get("authorization")) or "")
+            known = callers.get(key)
+            if known is not None and known[0] > time.monotonic():
+                caller = known[1]
+            else:
+                caller = await conn.fetchrow(TOKEN, key)
+                callers[key] = (time.monotonic() + CALLER_CACHE_SECONDS, caller)
             if caller is None:
                 return Response(orjson.dumps({"errors": [{"message": "unauthenticated"}]}), media_type="application/json")
             team = caller["team_id"]
