@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable
 from datetime import datetime, timedelta
 
 import strawberry
@@ -33,7 +33,7 @@ class AccountStatusType:
     )
     team_id: strawberry.Private[int]
     paused_by_id: strawberry.Private[int | None]
-    counts: strawberry.Private[asyncio.Future | None] = None
+    counts: strawberry.Private[leads.ActivityCounts | asyncio.Future | None] = None
 
     @classmethod
     def from_record(cls, status: service.AccountStatusRecord) -> AccountStatusType:
@@ -56,20 +56,28 @@ class AccountStatusType:
         return MassEndJobType.from_record(job) if job else None
 
     @strawberry.field(description="Active conversations a mass end would end now.")
-    async def active_conversation_count(self, info: AppInfo) -> int:
-        return (await self._counts()).active_conversations
+    def active_conversation_count(self) -> int:
+        return self._count("active_conversations")
 
     @strawberry.field(description="Members those active conversations belong to.")
-    async def active_member_count(self, info: AppInfo) -> int:
-        return (await self._counts()).members_with_active_conversations
+    def active_member_count(self) -> int:
+        return self._count("members_with_active_conversations")
 
-    def _counts(self) -> asyncio.Future:
-        # Both count fields come from one query per status shown (read with the status when the
-        # query asks for them). Not cached in the context: a websocket's context lives as long as
-        # the connection, and each event must count afresh.
+    def _count(self, name: str) -> int | Awaitable[int]:
+        # Both counts come from one query per status shown, read with the status when the query
+        # asks for them: then the value itself, with no coroutine to run. Otherwise an awaitable of
+        # the one query both count fields share (as a DataLoader's load is). Not cached in the
+        # context: a websocket's context lives as long as the connection, and each event must
+        # count afresh.
         if self.counts is None:
             self.counts = asyncio.ensure_future(leads.activity_counts(self.team_id))
-        return self.counts
+        if isinstance(self.counts, asyncio.Future):
+            return _count_of(self.counts, name)
+        return getattr(self.counts, name)
+
+
+async def _count_of(counts: asyncio.Future, name: str) -> int:
+    return getattr(await counts, name)
 
 
 @strawberry.type
@@ -79,9 +87,7 @@ class Query:
         caller = info.context.require(Permission.READ_ACCOUNT_STATUS)
         if selects(info, "activeConversationCount", "activeMemberCount"):
             status, activity = await service.get_status_and_activity(caller.team_id)
-            counted = asyncio.get_running_loop().create_future()
-            counted.set_result(activity)
-            return from_record(AccountStatusType, status, counts=counted)
+            return from_record(AccountStatusType, status, counts=activity)
         return AccountStatusType.from_record(await service.get_status(caller.team_id))
 
 
