@@ -40,13 +40,9 @@ def cursor_encoder(*leading: object) -> Callable[..., str]:
     fixed, rest = _base64(head[:cut]), head[cut:]
 
     def encode(*values: object) -> str:
-        ints = _INT_TAILS.get(len(values))
-        if ints is not None:  # _cursor_json's first case, without its call: once per row
-            for value in values:
-                if type(value) is not int:
-                    break
-            else:
-                return fixed + _base64(rest + ints % values)
+        tail = _ints_json(values, _INT_TAILS)  # the usual tail (keys, id), without slicing a list
+        if tail is not None:
+            return fixed + _base64(rest + tail)
         if not values:
             return encode_cursor(*leading)
         return fixed + _base64(rest + _cursor_json(values)[1:])
@@ -55,17 +51,14 @@ def cursor_encoder(*leading: object) -> Callable[..., str]:
 
 
 def _cursor_json(values: tuple) -> bytes:
-    """`json.dumps(list(values), separators=(",", ":"))`, encoded. A few ints are formatted; orjson
-    writes the same bytes for ints and strings as long as its output is ASCII without DEL (which json.dumps escapes),
-    at a fraction of the cost: a page encodes a cursor per row. Anything else (a float, a
-    non-ASCII string, an int beyond 64 bits) takes json.dumps. tests/platform/test_paging.py."""
-    ints = _INTS.get(len(values))
-    if ints is not None:
-        for value in values:
-            if type(value) is not int:
-                break
-        else:
-            return ints % values
+    """`json.dumps(list(values), separators=(",", ":"))`, encoded. A few ints are formatted, and
+    orjson writes the same bytes for ints and strings as long as its output is ASCII without DEL
+    (which json.dumps escapes), at a fraction of the cost: a page encodes a cursor per row.
+    Anything else (a float, a non-ASCII string, an int beyond 64 bits) takes json.dumps.
+    tests/platform/test_paging.py."""
+    raw = _ints_json(values, _INTS)
+    if raw is not None:
+        return raw
     for value in values:
         if type(value) is not int and type(value) is not str:
             break
@@ -80,8 +73,19 @@ def _cursor_json(values: tuple) -> bytes:
     return json.dumps(list(values), separators=(",", ":")).encode()
 
 
-# The JSON of 1 to 4 ints (bool is not int here): `%d` writes an int as json.dumps does, at any
-# size. A page's cursors end with its keys and an id.
+def _ints_json(values: tuple, formats: dict[int, bytes]) -> bytes | None:
+    """`values` written with formats[len(values)] when there is one and they are all ints (bool is
+    not int here: `%d` writes an int as json.dumps does, at any size); else None."""
+    written = formats.get(len(values))
+    if written is None:
+        return None
+    for value in values:
+        if type(value) is not int:
+            return None
+    return written % values
+
+
+# The JSON of 1 to 4 ints, as a list and as a list's tail: a page's cursors end with its keys and an id.
 _INT_TAILS = {n: b",".join([b"%d"] * n) + b"]" for n in range(1, 5)}
 _INTS = {n: b"[" + tail for n, tail in _INT_TAILS.items()}
 
