@@ -261,9 +261,12 @@ async def test_a_list_of_nested_objects_is_completed_in_one_loop():
 
 def _cells(complete):
     """The closure cells of a completer and of the completers it holds."""
-    pending, cells = [complete], []
+    pending, cells, seen = [complete], [], set()
     while pending:
         function = pending.pop()
+        if id(function) in seen:
+            continue
+        seen.add(id(function))
         for cell in getattr(function, "__closure__", None) or ():
             cells.append(cell)
             if callable(cell.cell_contents):
