@@ -69,15 +69,26 @@ def _status(row: dict) -> AccountStatusRecord:
     return records.build(AccountStatusRecord, row)
 
 
+_STATUS = f"SELECT {_STATUS_COLUMNS} FROM team WHERE id = $1"
+# The status screen shows the status with what a mass end would touch: one statement, not two.
+_STATUS_AND_ACTIVITY = f"SELECT {_STATUS_COLUMNS}, activity.* FROM team CROSS JOIN ({ACTIVITY_COUNTS_SQL}) activity WHERE id = $1"
+
+
+def status_sql(*, with_activity: bool) -> str:
+    """The statement get_status runs ($1: the team), or get_status_and_activity's: for a read that
+    adds to it (the status screen's open mass end) and reads its row with status_from_row."""
+    return _STATUS_AND_ACTIVITY if with_activity else _STATUS
+
+
+def status_from_row(row: Any, *, with_activity: bool) -> tuple[AccountStatusRecord, ActivityCounts | None]:
+    return _status(row), activity_from_row(row) if with_activity else None
+
+
 async def get_status(team_id: int) -> AccountStatusRecord:
-    rows = await db.fetch_rows(f"SELECT {_STATUS_COLUMNS} FROM team WHERE id = $1", [team_id])
+    rows = await db.fetch_rows(_STATUS, [team_id])
     if not rows:
         raise not_found("Team")
     return _status(rows[0])
-
-
-# The status screen shows the status with what a mass end would touch: one statement, not two.
-_STATUS_AND_ACTIVITY = f"SELECT {_STATUS_COLUMNS}, activity.* FROM team CROSS JOIN ({ACTIVITY_COUNTS_SQL}) activity WHERE id = $1"
 
 
 async def get_status_and_activity(team_id: int) -> tuple[AccountStatusRecord, ActivityCounts]:

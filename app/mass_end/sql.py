@@ -8,6 +8,7 @@ session advisory lock, and each batch is one statement (its own short transactio
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -74,6 +75,21 @@ ORDER BY r.id LIMIT $2
 OPEN_JOB = f"""
 SELECT {JOB_COLUMNS} FROM mass_end_job WHERE team_id = $1 AND state IN ('QUEUED', 'RUNNING')
 """
+
+# A statement reading one row per team ($1: the team; a column team_id) with the team's open job
+# beside it, its columns prefixed (all null: none). At most one job is open per team
+# (mass_end_job_one_open_per_team), so the row is never repeated.
+OPEN_JOB_PREFIX = "open_job__"
+
+
+@functools.cache  # the status screen's statement, asked on every poll
+def with_open_job(team_sql: str) -> str:
+    columns = ", ".join(f"j.{column.strip()} AS {OPEN_JOB_PREFIX}{column.strip()}" for column in JOB_COLUMNS.split(","))
+    return (
+        f"SELECT t.*, {columns} FROM ({team_sql}) t "
+        "LEFT JOIN mass_end_job j ON j.team_id = t.team_id AND j.state IN ('QUEUED', 'RUNNING')"
+    )
+
 
 OPEN_JOB_IDS = "SELECT id FROM mass_end_job WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id"
 

@@ -1,7 +1,7 @@
 """The bare endpoint bench/reads.py compares with: Starlette + asyncpg, no GraphQL, the same SQL as
-Switchboard's services (a page's count or actors and the status's counts in the same statement, as
-the services read them when asked), the same JSON answer. The same statements on the wire, too: a
-token is looked up at most once a second (app.auth keeps a caller that long), and a connection goes
+Switchboard's services (a page's count or actors, and the status's counts and open mass end, in the
+same statement, as the services read them when asked), the same JSON answer. The same statements
+on the wire, too: a token is looked up at most once a second (app.auth keeps a caller that long), and a connection goes
 back to the pool without asyncpg's reset statement (app.db.PooledConnection), as Switchboard's do.
 
     python -m bench.peers.bare <postgres url> <port>
@@ -44,11 +44,12 @@ COUNTED = ', (SELECT count(*) FROM missing_rep WHERE team_id = $1 AND status = $
 AUDIT = """SELECT e.*, u.id AS actor__id, u.name AS actor__name FROM (
   SELECT team_id, created_at, id, action, actor_id, details FROM audit_event WHERE team_id = $1 ORDER BY id DESC LIMIT $2
 ) e LEFT JOIN app_user u ON u.id = e.actor_id AND u.team_id = e.team_id ORDER BY e.id DESC"""
-STATUS = """SELECT id AS team_id, state, paused_at, paused_by_id, pause_reason, activity.* FROM team CROSS JOIN (
-  SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
-  FROM conversation c JOIN lead l ON l.id = c.lead_id WHERE c.team_id = $1 AND c.state = 'ACTIVE'
-) activity WHERE id = $1"""
-OPEN_JOB = "SELECT id, state FROM mass_end_job WHERE team_id = $1 AND state IN ('QUEUED', 'RUNNING') ORDER BY id LIMIT 1"
+STATUS = """SELECT t.*, j.id AS job_id, j.state AS job_state FROM (
+  SELECT id AS team_id, state, paused_at, paused_by_id, pause_reason, activity.* FROM team CROSS JOIN (
+    SELECT count(*) AS conversations, count(DISTINCT l.assigned_user_id) AS members
+    FROM conversation c JOIN lead l ON l.id = c.lead_id WHERE c.team_id = $1 AND c.state = 'ACTIVE'
+  ) activity WHERE id = $1
+) t LEFT JOIN mass_end_job j ON j.team_id = t.team_id AND j.state IN ('QUEUED', 'RUNNING')"""
 
 
 def _cursor(*values) -> str:
@@ -104,9 +105,9 @@ def make_app(url: str) -> Starlette:
                 }}
             else:
                 status = await conn.fetchrow(STATUS, team)
-                job = await conn.fetchrow(OPEN_JOB, team)
+                job = {"id": str(status["job_id"]), "state": status["job_state"]} if status["job_id"] is not None else None
                 data = {"accountStatus": {"state": status["state"], "pausedAt": status["paused_at"], "pauseReason": status["pause_reason"],
-                                          "activeMassEndJob": dict(job) if job else None,
+                                          "activeMassEndJob": job,
                                           "activeConversationCount": status["conversations"], "activeMemberCount": status["members"]}}
         return Response(orjson.dumps({"data": data}), media_type="application/json")
 
