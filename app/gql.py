@@ -133,12 +133,44 @@ def from_record(cls: type, record: Any, /, **values: Any) -> Any:
     return _copier_for(cls, type(record), frozenset(values) if values else _NO_VALUES)(record, values)
 
 
+def record_as_root(cls: type) -> type:
+    """For a GraphQL type whose record is its root value itself, not a copy: from_record (and
+    page_edges) give the record. The type declares only fields (Private ones too) that its record
+    has, each holding what the field shows (an int id serialises as the ID); its resolvers read
+    `self`, which is the record. For the types a page holds one per row, where the copy cost
+    about as much as building the record."""
+    _RECORD_ROOTS.add(cls)
+    return cls
+
+
+_RECORD_ROOTS: set[type] = set()
+
+
 def _copier_for(cls: type, record_type: type, given: frozenset[str]):
     key = (cls, record_type, given)
     copy = _COPIERS.get(key)
     if copy is None:
-        copy = _COPIERS[key] = _copier(*key) if dataclasses.is_dataclass(record_type) else functools.partial(_copy, cls)
+        if cls in _RECORD_ROOTS:
+            copy = _record_itself(cls, record_type, given)
+        elif dataclasses.is_dataclass(record_type):
+            copy = _copier(*key)
+        else:
+            copy = functools.partial(_copy, cls)
+        _COPIERS[key] = copy
     return copy
+
+
+def _record_itself(cls: type, record_type: type, given: frozenset[str]):
+    """from_record for a record_as_root type: the record, once it is known to hold every field."""
+    has = {f.name for f in dataclasses.fields(record_type)} if dataclasses.is_dataclass(record_type) else set()
+    lacking = [name for name in _init_fields(cls) if name not in has and not hasattr(record_type, name)]
+    if lacking or given:
+        raise TypeError(f"{record_type.__name__} cannot stand for {cls.__name__}: it lacks {lacking or sorted(given)}")
+    return _itself
+
+
+def _itself(record: Any, values: dict[str, Any]) -> Any:
+    return record
 
 
 def page_edges(edge_cls: type, node_cls: type, pairs: list[tuple[str, Any]], /) -> list[Any]:

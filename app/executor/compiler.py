@@ -979,8 +979,10 @@ def _inline_leaf(fp: FieldPlan, names: dict[str, Any], i: int | str) -> str:
     leaf = get_named_type(fp.return_type)
     complete = fp.complete
     nullable = "v is None or " if not fp.non_null else ""
-    if leaf is GraphQLString or leaf is GraphQLID:  # an ID held as str (strawberry.ID is one)
+    if leaf is GraphQLString:
         return f"v if {nullable}type(v) is str else _MISS"
+    if leaf is GraphQLID:  # held as str (strawberry.ID is one), or as the int a record holds: str(v), as serialize_id
+        return f"v if {nullable}type(v) is str else (str(v) if type(v) is int else _MISS)"
     if leaf is GraphQLInt:
         return f"v if {nullable}(type(v) is int and {_MIN_INT} <= v <= {_MAX_INT}) else _MISS"
     if leaf is GraphQLBoolean:

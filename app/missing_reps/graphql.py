@@ -13,7 +13,7 @@ from strawberry.relay import PageInfo
 
 from app.auth import Permission
 from app.errors import require_confirmation
-from app.gql import AppInfo, from_record, loader, page_edges, parse_id, selects
+from app.gql import AppInfo, from_record, loader, page_edges, parse_id, record_as_root, selects
 from app.missing_reps import bulk, service
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 from app.teams.graphql import RoleEnum, UserType, load_user
@@ -51,6 +51,8 @@ class SuggestedMatch:
     score: float = strawberry.field(description="Name, nickname and email similarity; see docs/product.md.")
 
 
+# Its root value is the service's MissingRepRecord itself (the Missing Reps page has one per row).
+@record_as_root
 @strawberry.type(name="MissingRep", description="A CRM rep that integrations name but who is not a user here.")
 class MissingRepType:
     id: strawberry.ID
@@ -74,7 +76,9 @@ class MissingRepType:
     reassignment_pending: bool = strawberry.field(
         description="Resolved, but its leads are still being moved to the user (finished automatically)."
     )
-    record: strawberry.Private[service.MissingRepRecord]
+    team_id: strawberry.Private[int]
+    resolved_user_id: strawberry.Private[int | None]
+    resolved_by_id: strawberry.Private[int | None]
 
     @classmethod
     def from_record(cls, rep: service.MissingRepRecord) -> MissingRepType:
@@ -82,15 +86,15 @@ class MissingRepType:
 
     @strawberry.field(description="The user the rep was added as or mapped to.")
     async def resolved_user(self, info: AppInfo) -> UserType | None:
-        if self.record.resolved_user_id is None:
+        if self.resolved_user_id is None:
             return None
-        return await load_user(info, self.record.team_id, self.record.resolved_user_id)
+        return await load_user(info, self.team_id, self.resolved_user_id)
 
     @strawberry.field(description="Who added or mapped the rep.")
     async def resolved_by(self, info: AppInfo) -> UserType | None:
-        if self.record.resolved_by_id is None:
+        if self.resolved_by_id is None:
             return None
-        return await load_user(info, self.record.team_id, self.record.resolved_by_id)
+        return await load_user(info, self.team_id, self.resolved_by_id)
 
     @strawberry.field(
         description="Users of the team this rep probably is, best first (at most 5; none once resolved)."
@@ -102,7 +106,7 @@ class MissingRepType:
                 found.update(await service.suggested_matches(team_id, [r for r in reps if r.team_id == team_id]))
             return [found[rep.id] for rep in reps]
 
-        matches = await loader(info, "missing_rep_suggestions", load).load(self.record)
+        matches = await loader(info, "missing_rep_suggestions", load).load(self)  # the record (record_as_root)
         return [SuggestedMatch(user=UserType.from_record(m.user), score=m.score) for m in matches]
 
 

@@ -18,7 +18,7 @@ from app import db, records
 from app.audit.graphql import AuditEventType
 from app.audit.service import AuditRecord
 from app.gql import from_record, page_edges
-from app.missing_reps.graphql import MissingRepEdge, MissingRepType
+from app.missing_reps.graphql import MissingRepEdge, MissingRepResolutionEnum, MissingRepStatusEnum, MissingRepType
 from app.missing_reps.listing import MissingRepRecord
 from app.missing_reps.models import MissingRepResolution, MissingRepStatus
 
@@ -44,6 +44,39 @@ ROWS = st.fixed_dictionaries(
         "external_id": st.none() | TEXT,
     }
 )
+
+
+@strawberry.type
+class CopiedRep:
+    """A GraphQL type copied from its record (as most are): some of its fields, the id as an ID,
+    the record itself in `record`."""
+
+    id: strawberry.ID
+    name: str
+    email: str | None
+    external_id: str | None
+    date_found: datetime
+    leads_originally_assigned: int
+    status: MissingRepStatusEnum
+    resolution: MissingRepResolutionEnum | None
+    resolved_at: datetime | None
+    leads_moved: int
+    reassignment_pending: bool
+    record: strawberry.Private[MissingRepRecord]
+
+
+@strawberry.type
+class CopiedRepEdge:
+    cursor: str
+    node: CopiedRep
+
+
+LITERAL_ROW = {
+    "id": 1, "team_id": 1, "name": "A", "normalized_name": "a", "email": None,
+    "date_found": datetime(2026, 1, 1, tzinfo=timezone.utc), "leads_originally_assigned": 1, "status": "MISSING",
+    "resolution": None, "resolved_user_id": None, "resolved_by_id": None, "resolved_at": None,
+    "reassignment_pending": False, "leads_moved": 0, "external_id": None,
+}
 
 
 def expected(row: dict, **values) -> MissingRepRecord:
@@ -122,13 +155,13 @@ def test_a_class_with_post_init_still_goes_through_its_init():
 def test_from_record_copies_as_the_generic_loop_does(row):
     record = expected(row)
     want = {}
-    for f in dataclasses.fields(MissingRepType):
+    for f in dataclasses.fields(CopiedRep):
         if f.init and f.name != "record" and hasattr(record, f.name):
             value = getattr(record, f.name)
             want[f.name] = strawberry.ID(str(value)) if f.name == "id" else value
-    made = MissingRepType(**want, record=record)
+    made = CopiedRep(**want, record=record)
     # A field `record` the record lacks holds the record itself, given or not.
-    for got in (from_record(MissingRepType, record, record=record), from_record(MissingRepType, record)):
+    for got in (from_record(CopiedRep, record, record=record), from_record(CopiedRep, record)):
         assert vars(got) == vars(made)  # the same attributes and values (not filled in the same order)
         assert got.record is record and got.id == str(record.id)
 
@@ -137,13 +170,39 @@ def test_from_record_copies_as_the_generic_loop_does(row):
 @given(st.lists(ROWS, max_size=6))
 def test_page_edges_are_the_edges_built_one_by_one(rows):
     pairs = [(f"cursor-{i}", expected(row)) for i, row in enumerate(rows)]
-    got = page_edges(MissingRepEdge, MissingRepType, pairs)
-    made = [MissingRepEdge(cursor=cursor, node=from_record(MissingRepType, record)) for cursor, record in pairs]
-    assert [type(edge) for edge in got] == [MissingRepEdge] * len(pairs)
+    got = page_edges(CopiedRepEdge, CopiedRep, pairs)
+    made = [CopiedRepEdge(cursor=cursor, node=from_record(CopiedRep, record)) for cursor, record in pairs]
+    assert [type(edge) for edge in got] == [CopiedRepEdge] * len(pairs)
     assert [(edge.cursor, vars(edge.node)) for edge in got] == [
         (edge.cursor, vars(edge.node)) for edge in made
     ]
     assert all(set(vars(edge)) == {"cursor", "node"} for edge in got)
+
+
+@settings(max_examples=50)
+@given(st.lists(ROWS, max_size=4))
+def test_a_record_as_root_type_is_its_record(rows):
+    """MissingRepType's root value is the record itself: every field it declares is one of the
+    record's; from_record and page_edges give the record, and nothing may be given besides."""
+    reps = [expected(row) for row in rows]
+    assert all(from_record(MissingRepType, rep) is rep for rep in reps)
+    edges = page_edges(MissingRepEdge, MissingRepType, [(f"c{i}", rep) for i, rep in enumerate(reps)])
+    assert [(edge.cursor, edge.node) for edge in edges] == [(f"c{i}", rep) for i, rep in enumerate(reps)]
+    assert all(edge.node is rep for edge, rep in zip(edges, reps))
+
+
+
+def test_only_a_record_holding_every_field_stands_for_a_record_as_root_type():
+    event = AuditRecord(id=1, team_id=1, actor_id=None, action="ACCOUNT_PAUSED", details={},
+                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    rep = expected({**LITERAL_ROW})
+    for source, given_values in ((event, {}), (types.SimpleNamespace(id=1), {}), (rep, {"name": "given"})):
+        try:
+            from_record(MissingRepType, source, **given_values)
+        except TypeError:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError(f"{type(source).__name__} with {given_values} stood for MissingRepType")
 
 
 @settings(max_examples=100)
@@ -170,7 +229,7 @@ class OwnInit:
 
 def test_a_class_with_its_own_init_still_goes_through_it():
     assert records.build(OwnInit, {"a": 2, "b": 3}).b == 6
-    assert records.fills_like_init(MissingRepRecord) and records.fills_like_init(MissingRepType)
+    assert records.fills_like_init(MissingRepRecord) and records.fills_like_init(CopiedRep)
     assert not records.fills_like_init(OwnInit) and not records.fills_like_init(WithPostInit)
 
 
@@ -264,5 +323,5 @@ def test_page_edges_of_records_that_are_not_dataclasses():
          "resolved_at": None, "reassignment_pending": False, "leads_moved": 0, "external_id": "crm-2"},
     )]
     for _ in range(2):
-        edges = page_edges(MissingRepEdge, MissingRepType, [(f"c{r.id}", r) for r in rows])
+        edges = page_edges(CopiedRepEdge, CopiedRep, [(f"c{r.id}", r) for r in rows])
         assert [(e.cursor, e.node.id, e.node.name, e.node.record) for e in edges] == [("c1", "1", "A", rows[0]), ("c2", "2", "B", rows[1])]
