@@ -164,8 +164,10 @@ def _record_itself(cls: type, record_type: type, given: frozenset[str]):
     """from_record for a record_as_root type: the record, once it is known to hold every field."""
     has = {f.name for f in dataclasses.fields(record_type)} if dataclasses.is_dataclass(record_type) else set()
     lacking = [name for name in _init_fields(cls) if name not in has and not hasattr(record_type, name)]
-    if lacking or given:
-        raise TypeError(f"{record_type.__name__} cannot stand for {cls.__name__}: it lacks {lacking or sorted(given)}")
+    if lacking:
+        raise TypeError(f"{record_type.__name__} cannot stand for {cls.__name__}: it lacks {lacking}")
+    if given:
+        raise TypeError(f"{cls.__name__} is its record itself: nothing can be given besides ({sorted(given)})")
     return _itself
 
 
