@@ -54,12 +54,11 @@ class AccountStatusType:
         # itself, with no coroutine to run; otherwise its own statement.
         if self.open_job is NOT_READ:
             return _open_job_of(self.team_id)
-        return MassEndJobType.from_record(self.open_job) if self.open_job else None
+        return _job_type(self.open_job)
 
     @strawberry.field(description="The team's most recent mass end or reopen job, whatever its state (for an Undo).")
     async def last_mass_end_job(self, info: AppInfo) -> MassEndJobType | None:
-        job = await mass_end.last_job(self.team_id)
-        return MassEndJobType.from_record(job) if job else None
+        return _job_type(await mass_end.last_job(self.team_id))
 
     @strawberry.field(description="Active conversations a mass end would end now.")
     def active_conversation_count(self) -> int:
@@ -87,7 +86,10 @@ async def _count_of(counts: asyncio.Future, name: str) -> int:
 
 
 async def _open_job_of(team_id: int) -> MassEndJobType | None:
-    job = await mass_end.open_job(team_id)
+    return _job_type(await mass_end.open_job(team_id))
+
+
+def _job_type(job: mass_end.MassEndJobRecord | None) -> MassEndJobType | None:
     return MassEndJobType.from_record(job) if job else None
 
 

@@ -76,8 +76,16 @@ _STATUS_AND_ACTIVITY = f"SELECT {_STATUS_COLUMNS}, activity.* FROM team CROSS JO
 
 def status_sql(*, with_activity: bool) -> str:
     """The statement get_status runs ($1: the team), or get_status_and_activity's: for a read that
-    adds to it (the status screen's open mass end) and reads its row with status_from_row."""
+    adds to it (the status screen's open mass end), run by status_row and read by status_from_row."""
     return _STATUS_AND_ACTIVITY if with_activity else _STATUS
+
+
+async def status_row(sql: str, team_id: int) -> Any:
+    """The team's row of a status statement (status_sql, or one built on it); NOT_FOUND without one."""
+    rows = await db.fetch_rows(sql, [team_id])
+    if not rows:
+        raise not_found("Team")
+    return rows[0]
 
 
 def status_from_row(row: Any, *, with_activity: bool) -> tuple[AccountStatusRecord, ActivityCounts | None]:
@@ -85,18 +93,13 @@ def status_from_row(row: Any, *, with_activity: bool) -> tuple[AccountStatusReco
 
 
 async def get_status(team_id: int) -> AccountStatusRecord:
-    rows = await db.fetch_rows(_STATUS, [team_id])
-    if not rows:
-        raise not_found("Team")
-    return _status(rows[0])
+    return _status(await status_row(_STATUS, team_id))
 
 
 async def get_status_and_activity(team_id: int) -> tuple[AccountStatusRecord, ActivityCounts]:
     """get_status and leads' activity_counts, read together."""
-    rows = await db.fetch_rows(_STATUS_AND_ACTIVITY, [team_id])
-    if not rows:
-        raise not_found("Team")
-    return _status(rows[0]), activity_from_row(rows[0])
+    row = await status_row(_STATUS_AND_ACTIVITY, team_id)
+    return _status(row), activity_from_row(row)
 
 
 async def pause(

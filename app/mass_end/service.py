@@ -265,13 +265,11 @@ async def status_with_open_job(
 ) -> tuple[account_status.AccountStatusRecord, leads.ActivityCounts | None, MassEndJobRecord | None]:
     """account_status.get_status (and its activity counts, with_activity) with open_job, in one
     statement: the status screen shows them together, and every dashboard polls it."""
-    rows = await db.fetch_rows(sql.with_open_job(account_status.status_sql(with_activity=with_activity)), [team_id])
-    if not rows:
-        raise not_found("Team")
-    status, activity = account_status.status_from_row(rows[0], with_activity=with_activity)
+    row = await account_status.status_row(sql.with_open_job(account_status.status_sql(with_activity=with_activity)), team_id)
+    status, activity = account_status.status_from_row(row, with_activity=with_activity)
     job = None
-    if rows[0][f"{sql.OPEN_JOB_PREFIX}id"] is not None:
-        job = records.build_all(MassEndJobRecord, rows, prefix=sql.OPEN_JOB_PREFIX)[0]
+    if row[f"{sql.OPEN_JOB_PREFIX}id"] is not None:
+        job = records.build_all(MassEndJobRecord, [row], prefix=sql.OPEN_JOB_PREFIX)[0]
     return status, activity, job
 
 
