@@ -22,6 +22,7 @@ variable that is null, before anything runs), and the caller falls back to graph
 from __future__ import annotations
 
 import asyncio
+import functools
 import keyword
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -133,21 +134,13 @@ class Run:
         self.context = context
         self.variables = variables
         self.errors = _Errors()
-        self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self._track)
         self.background: list[asyncio.Future] = []
-
-    @staticmethod
-    def _gather(values):
-        return gather_with_cancel(*values)
-
-    def _track(self, values) -> None:
-        awaitables = [v for v in values if is_awaitable(v)]
-        if awaitables:
-            self.settle_in_background(awaitables)
+        # Its functions hold the list, not the run: a run that referred to itself would outlive its
+        # request until the collector's next pass (and, with it, the request and its context).
+        self.helpers = GraphQLResolveInfoHelpers(gather=_gather, track=functools.partial(_track, self.background))
 
     def settle_in_background(self, awaitables: list[Awaitable[Any]]) -> None:
-        # As graphql-core does: abandoned work still runs to its end, its errors observed.
-        self.background.append(asyncio.gather(*awaitables, return_exceptions=True))
+        _settle_in_background(self.background, awaitables)
 
     def info(self, fp: FieldPlan, path: Path) -> GraphQLResolveInfo:
         compiled = self.compiled
@@ -168,6 +161,21 @@ class Run:
             None,
             self.helpers,
         )
+
+
+def _gather(values):
+    return gather_with_cancel(*values)
+
+
+def _track(background: list[asyncio.Future], values) -> None:
+    awaitables = [v for v in values if is_awaitable(v)]
+    if awaitables:
+        _settle_in_background(background, awaitables)
+
+
+def _settle_in_background(background: list[asyncio.Future], awaitables: list[Awaitable[Any]]) -> None:
+    # As graphql-core does: abandoned work still runs to its end, its errors observed.
+    background.append(asyncio.gather(*awaitables, return_exceptions=True))
 
 
 # --- the plan ----------------------------------------------------------------------------------
