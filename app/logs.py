@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import secrets
+import random
 import sys
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 def new_request_id() -> str:
-    # 16 random hex digits (uuid4().hex[:16] cost five times as much, for the same kind of id).
-    return secrets.token_hex(8)
+    # 16 random hex digits. Not a secret, only an id to quote: the Mersenne Twister (reseeded in a
+    # forked child) costs a fraction of secrets.token_hex's system call on every request.
+    return "%016x" % random.getrandbits(64)
 
 
 class _RequestIdFilter(logging.Filter):

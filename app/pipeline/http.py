@@ -7,6 +7,7 @@ keeps 200 for every answer GraphQL itself gave. Browsers (Accept: text/html) get
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -28,6 +29,7 @@ _QUERIES_ONLY = frozenset({OperationType.QUERY})
 _QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same few headers on every request
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an Accept header; None when none of ours is acceptable."""
     if not accept:
@@ -55,6 +57,17 @@ def negotiate(accept: str | None) -> str | None:
 
 def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
+
+
+def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
+
+
+def _raw_headers(request: Request) -> dict[bytes, bytes]:
+    """The request's headers by name, read once: ASGI gives names in lower case, and the first of
+    a repeated header wins, as in Starlette's Headers (which scans them all for every lookup)."""
+    return dict(reversed(request.scope["headers"]))
 
 
 def _json_response(body: Any, status: int, media_type: str, headers: dict[str, str] | None = None) -> Response:
@@ -88,7 +101,8 @@ class GraphQLHTTP:
     async def handle(self, request: Request) -> Response:
         if request.method == "GET" and self.graphiql and wants_html(request):
             return web.page_response(web.graphiql_html())
-        media_type = negotiate(request.headers.get("accept"))
+        headers = _raw_headers(request)
+        media_type = negotiate(_header(headers, b"accept"))
         if media_type is None:
             return _json_response(
                 {"errors": [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.",
@@ -97,7 +111,7 @@ class GraphQLHTTP:
                 APPLICATION_JSON,
             )
         try:
-            body, status = await self._answer(request)
+            body, status = await self._answer(request, headers)
             return _json_response(body, status, media_type)
         except RequestRefused as refused:
             status = refused.status if media_type == GRAPHQL_RESPONSE_JSON else refused.json_status
@@ -108,8 +122,8 @@ class GraphQLHTTP:
             error = mask_error(GraphQLError(str(exc), original_error=exc))
             return _json_response({"errors": [error.formatted]}, 500, media_type)
 
-    async def _answer(self, request: Request) -> tuple[dict[str, Any], int]:
-        authorization = request.headers.get("authorization")
+    async def _answer(self, request: Request, headers: dict[bytes, bytes]) -> tuple[dict[str, Any], int]:
+        authorization = _header(headers, b"authorization")
         context = Context(request=request)
         context.caller, context.auth_error = await resolve_caller(authorization)
         await self.pipeline.admit(context.caller, request.client.host if request.client else "unknown")
@@ -119,7 +133,7 @@ class GraphQLHTTP:
             params = self._get_params(request)
             allowed = _QUERIES_ONLY
         else:
-            params = _loads(await self._read_body(request, limits.max_body_bytes))
+            params = _loads(await self._read_body(request, headers, limits.max_body_bytes))
             allowed = _QUERIES_AND_MUTATIONS
         graphql_request = GraphQLRequest.from_params(params)
         prepared = await self.pipeline.prepare(graphql_request, context, allowed=allowed)
@@ -137,8 +151,8 @@ class GraphQLHTTP:
         return params
 
     @staticmethod
-    async def _read_body(request: Request, max_bytes: int) -> bytes:
-        content_type = request.headers.get("content-type", "")
+    async def _read_body(request: Request, headers: dict[bytes, bytes], max_bytes: int) -> bytes:
+        content_type = _header(headers, b"content-type") or ""
         media, _, params = content_type.partition(";")
         if media.strip().lower() != APPLICATION_JSON:
             raise RequestRefused(
@@ -149,16 +163,24 @@ class GraphQLHTTP:
             raise RequestRefused(
                 ErrorCode.BAD_REQUEST, "The body must be UTF-8.", status=415, json_status=415
             )
-        length = request.headers.get("content-length")
+        length = _header(headers, b"content-length")
         if length is not None and length.isdigit() and int(length) > max_bytes:
             raise _too_large(max_bytes, int(length))
+        # The ASGI messages themselves: Starlette's request.stream() is an async generator, whose
+        # machinery cost more than the usual one-message body.
         chunks, size = [], 0
-        async for chunk in request.stream():
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > max_bytes:
                 raise _too_large(max_bytes, None)
             chunks.append(chunk)
-        body = b"".join(chunks)
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if not body:
             raise bad_request("The POST body is empty: send {\"query\": ...}.")
         return body

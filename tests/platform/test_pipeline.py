@@ -47,6 +47,29 @@ async def test_a_body_over_the_cap_is_refused_with_413_before_it_is_read(api, se
     assert error["extensions"] == {"code": "PAYLOAD_TOO_LARGE", "limit": "maxBodyBytes", "max": 1_000_000, "actual": 1_000_001}
 
 
+async def _in_chunks(body: bytes, size: int):
+    """A body without Content-Length: httpx sends it chunked, one piece at a time."""
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+async def test_a_streamed_body_is_read_in_pieces_and_capped_as_it_arrives(api, server):
+    team = await make_team()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {team.token(Role.ADMIN)}"}
+    body = json.dumps({"query": "{ accountStatus { state } }", "variables": {"pad": "x" * 30_000}}).encode()
+    response = await api.http.post("/graphql", content=_in_chunks(body, 7_000), headers=headers)
+    assert response.status_code == 200 and response.json() == {"data": {"accountStatus": {"state": "ACTIVE"}}}
+
+    response = await api.http.post("/graphql", content=_in_chunks(b" " * 1_100_000, 100_000), headers=headers)
+    assert response.status_code == 413
+    # Its length is unknown: the refusal names the cap, not a size.
+    assert refusal(response)["extensions"] == {"code": "PAYLOAD_TOO_LARGE", "limit": "maxBodyBytes", "max": 1_000_000}
+
+    response = await api.http.post("/graphql", content=_in_chunks(b"", 1), headers=headers)
+    assert response.status_code == 400
+    assert "empty" in refusal(response)["message"]
+
+
 async def test_callers_without_a_token_have_a_smaller_body_cap(api, server):
     body = {"query": "{ __typename }", "variables": {"padding": "x" * 20_000}}
     response = await post(api, body)
