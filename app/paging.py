@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Iterable
 
 import orjson
 
@@ -31,23 +31,32 @@ def encode_cursor(*values: object) -> str:
     return _base64(_cursor_json(values))
 
 
-def cursor_encoder(*leading: object) -> Callable[..., str]:
-    """encode_cursor with its first values fixed (a list's ordering): `cursor_encoder(*a)(*b)` is
-    `encode_cursor(*a, *b)`, with the fixed part written once per page instead of once per row."""
+def encode_cursors(leading: tuple, keys: Iterable[tuple]) -> list[str]:
+    """`[encode_cursor(*leading, *key) for key in keys]`: a page's cursors, its ordering (`leading`)
+    written once and each row's key after it. A key of ints (the usual one: a sort key and an id)
+    is formatted and encoded in the loop itself, without a call per row."""
     head = _cursor_json(leading)[:-1] + (b"," if leading else b"")
     # base64 writes each 3 bytes as 4 characters on their own: the head's whole groups once.
     cut = len(head) - len(head) % 3
     fixed, rest = _base64(head[:cut]), head[cut:]
-
-    def encode(*values: object) -> str:
-        tail = _ints_json(values, _INT_TAILS)  # the usual tail (keys, id), without slicing a list
-        if tail is not None:
-            return fixed + _base64(rest + tail)
-        if not values:
-            return encode_cursor(*leading)
-        return fixed + _base64(rest + _cursor_json(values)[1:])
-
-    return encode
+    b2a, urlsafe, tails = binascii.b2a_base64, _URLSAFE, _INT_TAILS
+    cursors: list[str] = []
+    append = cursors.append
+    for key in keys:
+        n = len(key)
+        if n == 2:
+            ints = type(key[0]) is int and type(key[1]) is int
+        elif n == 1:
+            ints = type(key[0]) is int
+        else:
+            ints = 0 < n <= 4 and all(type(value) is int for value in key)
+        if ints:  # bool is not int here: `%d` writes an int as json.dumps does, at any size
+            append(fixed + b2a(rest + tails[n] % key, newline=False).translate(urlsafe).rstrip(b"=").decode())
+        elif not key:
+            append(encode_cursor(*leading))
+        else:
+            append(fixed + _base64(rest + _cursor_json(tuple(key))[1:]))
+    return cursors
 
 
 def _cursor_json(values: tuple) -> bytes:

@@ -63,7 +63,7 @@ class Query:
         has_next_page = len(events) > limit
         events = events[:limit]
         actors = {user_id: UserType.from_record(user) for user_id, user in found.items()}
-        edges = page_edges(AuditEventEdge, AuditEventType, [(paging.encode_cursor(e.id), e) for e in events])
+        edges = page_edges(AuditEventEdge, AuditEventType, list(zip(paging.encode_cursors((), [(e.id,) for e in events]), events)))
         for edge in edges:
             if edge.node.actor_id is not None:
                 edge.node.actor = actors.get(edge.node.actor_id)

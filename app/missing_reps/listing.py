@@ -102,8 +102,7 @@ LIST_NAME = "the Missing Reps list"
 
 def cursors(reps: list[MissingRepRecord], field: SortField, direction: SortDirection) -> list[str]:
     """Each rep's cursor in the list in this order: the ordering, then the row's sort key and id."""
-    encode, values = paging.cursor_encoder(field.value, direction.value), _CURSOR_VALUES[field]
-    return [encode(*values(rep)) for rep in reps]
+    return paging.encode_cursors((field.value, direction.value), map(_CURSOR_VALUES[field], reps))
 
 
 def decode_cursor(cursor: str, field: SortField, direction: SortDirection) -> tuple[Any, int]:

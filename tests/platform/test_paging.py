@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.paging import _cursor_json, cursor_encoder, decode_cursor, encode_cursor
+from app.paging import _cursor_json, decode_cursor, encode_cursor, encode_cursors
 
 VALUES = st.one_of(st.integers(), st.text(), st.text("abcAZ09 -_.:\"\\/\x7f\t"), st.booleans(), st.none(), st.floats())
 
@@ -38,9 +38,9 @@ def test_cursor_is_the_unpadded_urlsafe_base64_of_its_json(values):
 
 
 @settings(max_examples=1000)
-@given(st.lists(VALUES, max_size=3), st.lists(VALUES, max_size=3))
-def test_a_cursor_encoder_with_fixed_leading_values_is_encode_cursor(leading, values):
-    assert cursor_encoder(*leading)(*values) == encode_cursor(*leading, *values)
+@given(st.lists(VALUES, max_size=3), st.lists(st.lists(VALUES, max_size=5), max_size=4))
+def test_a_pages_cursors_are_encode_cursor_of_each_key(leading, keys):
+    assert encode_cursors(tuple(leading), [tuple(key) for key in keys]) == [encode_cursor(*leading, *key) for key in keys]
 
 
 @settings(max_examples=1000)
@@ -50,4 +50,4 @@ def test_cursors_ending_in_ints_are_encode_cursor(leading, ints):
     the head's base64 is cut at each offset within its 3-byte groups."""
     raw = json.dumps([*leading, *ints], separators=(",", ":")).encode()
     expected = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    assert cursor_encoder(*leading)(*ints) == encode_cursor(*leading, *ints) == expected
+    assert encode_cursors(tuple(leading), [tuple(ints)]) == [encode_cursor(*leading, *ints)] == [expected]
