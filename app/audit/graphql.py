@@ -10,20 +10,23 @@ from strawberry.scalars import JSON
 from app.audit import service
 from app.auth import Permission
 from app import paging
-from app.gql import AppInfo, page_edges
+from app.gql import AppInfo, page_edges, record_as_root
 from app.teams.graphql import UserType
 
 
+@record_as_root
 @strawberry.type(name="AuditEvent")
 class AuditEventType:
+    """Its root value is the service's AuditEntry."""
+
     id: strawberry.ID
     action: str
     details: JSON
     created_at: datetime
     team_id: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
-    # Read in the page's own statement and given as a plain field, one User per
-    # actor shared by its rows: a page completes without a resolver call or a task per row.
+    # Read in the page's own statement, one user per actor shared by the page's entries: a page
+    # completes without a resolver call or a task per row.
     actor: UserType | None = None
 
 
@@ -59,14 +62,10 @@ class Query:
         caller = info.context.require(Permission.READ_AUDIT_LOG)
         limit = paging.page_size(first)
         before_id = _before_id(after) if after else None
-        events, found = await service.events_with_actors(caller.team_id, limit=limit + 1, before_id=before_id)
+        events = await service.events_with_actors(caller.team_id, limit=limit + 1, before_id=before_id)
         has_next_page = len(events) > limit
         events = events[:limit]
-        actors = {user_id: UserType.from_record(user) for user_id, user in found.items()}
         edges = page_edges(AuditEventEdge, AuditEventType, list(zip(paging.encode_cursors((), [(e.id,) for e in events]), events)))
-        for edge in edges:
-            if edge.node.actor_id is not None:
-                edge.node.actor = actors.get(edge.node.actor_id)
         return AuditEventConnection(
             edges=edges,
             page_info=AuditPageInfo(has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None),

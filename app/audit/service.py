@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,12 +61,23 @@ _EVENTS_WITH_ACTORS = (
 )
 
 
-async def events_with_actors(
-    team_id: int, *, limit: int, before_id: int | None = None
-) -> tuple[list[AuditRecord], dict[int, teams.UserRecord]]:
-    """events_of_team, and the team's users who acted in them (by id), in one statement."""
+@dataclass(frozen=True)
+class AuditEntry(AuditRecord):
+    """An event of a page with the users who acted on that page, read in the same statement and
+    shared by its entries: `actor` is the one who did this one (None: the system, or a user no
+    longer in the team)."""
+
+    actors: Mapping[int, teams.UserRecord] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def actor(self) -> teams.UserRecord | None:
+        return None if self.actor_id is None else self.actors.get(self.actor_id)
+
+
+async def events_with_actors(team_id: int, *, limit: int, before_id: int | None = None) -> list[AuditEntry]:
+    """events_of_team, each with who acted, in one statement."""
     rows = await db.fetch_rows(_EVENTS_WITH_ACTORS, [team_id, before_id, limit])
     # One row per actor: a page is mostly the same few people.
     acted = list({row["actor__id"]: row for row in rows if row["actor__id"] is not None}.values())
     actors = {user.id: user for user in records.build_all(teams.UserRecord, acted, prefix="actor__")}
-    return records.build_all(AuditRecord, rows), actors
+    return records.build_all(AuditEntry, rows, actors=actors)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.relay import PageInfo
 
 from app.auth import Permission
-from app.gql import AppInfo, from_record, loader, page_edges, parse_id
+from app.gql import AppInfo, from_record, loader, page_edges, parse_id, record_as_root
 from app.teams import listing, service
 from app.teams.models import Role
 
@@ -35,8 +35,11 @@ class TeamType:
         return await load_user(info, int(self.id), self.default_rep_id)
 
 
+@record_as_root
 @strawberry.type(name="User")
 class UserType:
+    """Its root value is the service's UserRecord."""
+
     id: strawberry.ID
     name: str
     email: str | None
