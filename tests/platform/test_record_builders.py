@@ -204,6 +204,15 @@ def test_a_record_as_root_type_is_its_record(rows):
     assert all(edge.node is rep for edge, rep in zip(edges, reps))
 
 
+def test_the_edges_of_a_record_as_root_type_are_still_checked_to_be_edges():
+    rep = expected({**LITERAL_ROW})
+    try:
+        page_edges(MissingRepType, MissingRepType, [("c", rep)])
+    except TypeError as error:
+        assert "is not an edge" in str(error)
+    else:  # pragma: no cover
+        raise AssertionError("a type without cursor and node was taken for an edge")
+
 
 def test_only_a_record_holding_every_field_stands_for_a_record_as_root_type():
     event = AuditRecord(id=1, team_id=1, actor_id=None, action="ACCOUNT_PAUSED", details={},
