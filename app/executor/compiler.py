@@ -81,6 +81,21 @@ _AWAITABLE_TYPES: dict[type, bool] = {t: False for t in (str, int, float, bool, 
 _AWAITABLE_TYPES[CoroutineType] = True
 
 
+# Types whose instances are objects to complete as they are: neither an error nor awaitable (the
+# inline code's one check per object; False: look at each instance, as for generators).
+_PLAIN_OBJECT_TYPES: dict[type, bool] = {}
+
+
+def _not_plain_object(value: Any) -> bool:
+    """Whether `value` is an error or awaitable (the inline code then gives up on it); its type's
+    answer is kept where the type decides it."""
+    kind = type(value)
+    not_plain = isinstance(value, Exception) or is_awaitable(value)
+    if kind is not GeneratorType:
+        _PLAIN_OBJECT_TYPES[kind] = not not_plain
+    return not_plain
+
+
 def is_awaitable(value: Any) -> bool:
     """inspect.isawaitable, with the answer kept per type."""
     kind = type(value)
@@ -1042,6 +1057,8 @@ def _fields_function(fields: list[FieldPlan], type_name: str, *, complete_object
         "Path": Path,
         "_new_path": tuple.__new__,
         "_known_awaitable": _AWAITABLE_TYPES.get,
+        "_plain_object": _PLAIN_OBJECT_TYPES.get,
+        "_not_plain_object": _not_plain_object,
         "_gather_fields": _gather_fields,
         "null_message": null_message,
     }
@@ -1178,7 +1195,7 @@ def _inline_object(fields: list[FieldPlan], source: str, names: dict[str, Any], 
     """Lines (at `indent`) completing the object in the variable `source` (not None) into the
     variable `d<tag>`, running `miss` where _inline_functions gives up; None where it cannot."""
     lines = [
-        f"{indent}if isinstance({source}, Exception) or (_known_awaitable(type({source})) is not False and is_awaitable({source})):",
+        f"{indent}if _plain_object(type({source})) is not True and _not_plain_object({source}):",
         f"{indent}    {miss}",
     ]
     parts = []
