@@ -99,6 +99,26 @@ def selects(info: AppInfo, *names: str) -> bool:
     where a directive may drop it): for work done ahead in the same statement, such as a count,
     which a resolver that finds it missing does itself."""
     raw = info._raw_info
+    # The answer depends on the field's nodes alone (and their document's fragments): kept by the
+    # nodes, for the cached documents asked again and again. The nodes are held with it, so that
+    # their ids cannot be other nodes'.
+    nodes = raw.field_nodes
+    key = (*map(id, nodes), names)
+    known = _SELECTS.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], nodes)):
+        return known[1]
+    answer = _selects(raw, names)
+    if len(_SELECTS) >= _SELECTS_MAX:
+        _SELECTS.clear()
+    _SELECTS[key] = (tuple(nodes), answer)
+    return answer
+
+
+_SELECTS: dict[tuple, tuple[tuple, bool]] = {}
+_SELECTS_MAX = 4096
+
+
+def _selects(raw: Any, names: tuple[str, ...]) -> bool:
     pending = [node.selection_set for node in raw.field_nodes]
     seen_fragments: set[str] = set()
     while pending:
