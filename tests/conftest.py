@@ -12,6 +12,7 @@ import os
 import tempfile
 import uuid
 
+import asyncpg
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
@@ -142,7 +143,17 @@ async def clean_tables(request):
         return
     yield
     names = [*request.getfixturevalue("table_names"), *QUEUE_TABLES]
-    await db.connection().execute_script(f"TRUNCATE {', '.join(names)} CASCADE")
+    for attempt in range(5):
+        try:
+            await db.connection().execute_script(f"TRUNCATE {', '.join(names)} CASCADE")
+            return
+        except asyncpg.exceptions.DeadlockDetectedError:
+            # A background job the test started (the server's worker) may still be writing, locking
+            # tables in another order than TRUNCATE's: PostgreSQL aborts one of the two, and the
+            # job finishes while this waits its turn.
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.1)
 
 
 @pytest.fixture
