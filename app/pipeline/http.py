@@ -55,10 +55,6 @@ def negotiate(accept: str | None) -> str | None:
     return None
 
 
-def wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
-
-
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
     value = headers.get(name)
     return None if value is None else value.decode("latin-1")
@@ -99,10 +95,11 @@ class GraphQLHTTP:
         self.graphiql = graphiql
 
     async def handle(self, request: Request) -> Response:
-        if request.method == "GET" and self.graphiql and wants_html(request):
-            return web.page_response(web.graphiql_html())
         headers = _raw_headers(request)
-        media_type = negotiate(_header(headers, b"accept"))
+        accept = _header(headers, b"accept")
+        if request.method == "GET" and self.graphiql and "text/html" in (accept or ""):
+            return web.page_response(web.graphiql_html())  # a browser
+        media_type = negotiate(accept)
         if media_type is None:
             return _json_response(
                 {"errors": [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.",
