@@ -1,8 +1,10 @@
 """Each dashboard operation costs a fixed number of SQL statements, however many rows it shows:
 an N+1 (one query per row) cannot come back unnoticed.
 
-Statements are counted where every one of them passes: Tortoise's asyncpg client (the ORM's
-queries and the services' raw SQL alike), each call still going to PostgreSQL.
+Statements are counted where every one of them passes: the connections of the ORM's pool
+(app.db.PooledConnection: the ORM's queries, the services' raw SQL through Tortoise or straight
+from the pool), each call still going to PostgreSQL. The job queue's own connections and
+transaction control (BEGIN, COMMIT, savepoints) are not counted.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from asyncpg.connection import Connection
 
 from app import executor
+from app.db import PooledConnection
 from app.teams.models import Role
 from tests.support import make_member, make_team
 
@@ -37,24 +40,32 @@ AUDIT_LOG = """
 # status with its counts and open mass end, paused-by user, team; auditLog: page with its actors, teams.
 EXPECTED = {"accountStatus": 3, "missingReps": 4, "auditLog": 2}
 
-COUNTED = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 @contextlib.contextmanager
 def statements(monkeypatch: pytest.MonkeyPatch):
-    """The SQL statements sent while the block runs, in order."""
+    """The SQL statements sent while the block runs, in order: a statement with arguments goes
+    through `_execute` (fetch, fetchrow, fetchval, execute), a list of them through
+    `_executemany`, and one without arguments through `execute`'s simple query."""
     sent: list[str] = []
-    for cls in (AsyncpgDBClient, TransactionWrapper):
-        for name in COUNTED:
-            if name not in vars(cls):
-                continue
-            original = getattr(cls, name)
 
-            def counting(self, query, *args, _original=original, **kwargs):
-                sent.append(" ".join(str(query).split())[:160])
-                return _original(self, query, *args, **kwargs)
+    def record(query) -> None:
+        text = " ".join(str(query).split())[:160]
+        if not text.upper().startswith(TRANSACTION_CONTROL):
+            sent.append(text)
 
-            monkeypatch.setattr(cls, name, counting)
+    def counting(original, *, only_without_arguments: bool = False):
+        async def method(self, query, *args, **kwargs):
+            if not only_without_arguments or not args:
+                record(query)
+            return await original(self, query, *args, **kwargs)
+
+        return method
+
+    monkeypatch.setattr(PooledConnection, "_execute", counting(Connection._execute), raising=False)
+    monkeypatch.setattr(PooledConnection, "_executemany", counting(Connection._executemany), raising=False)
+    monkeypatch.setattr(PooledConnection, "execute", counting(Connection.execute, only_without_arguments=True), raising=False)
     try:
         yield sent
     finally:
