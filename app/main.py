@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     live = LiveServer(pipeline, settings)
     app = Starlette(
         routes=[
-            Route("/graphql", GraphQLHTTP(pipeline, graphiql=settings.graphiql).handle, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLHTTP(pipeline, graphiql=settings.graphiql), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", live),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -26,6 +26,7 @@ from app.pipeline.errors import RequestRefused, limit_exceeded, mask_error
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 _QUERIES_ONLY = frozenset({OperationType.QUERY})
+_GET_OR_HEAD = ("GET", "HEAD")  # HEAD: GET's answer without its body (the server drops it)
 _QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
@@ -88,16 +89,22 @@ def _loads(raw: bytes | str) -> Any:
 
 
 class GraphQLHTTP:
-    """`handle` is the endpoint of Route("/graphql", methods=["GET", "POST"])."""
+    """The ASGI endpoint of Route("/graphql", methods=["GET", "POST"])."""
 
     def __init__(self, pipeline: Pipeline, *, graphiql: bool) -> None:
         self.pipeline = pipeline
         self.graphiql = graphiql
 
+    async def __call__(self, scope, receive, send) -> None:
+        # An ASGI app, not a function endpoint: Starlette would wrap each request in two more
+        # closures to route its exceptions to handlers, and `handle` answers every one itself.
+        response = await self.handle(Request(scope, receive, send))
+        await response(scope, receive, send)
+
     async def handle(self, request: Request) -> Response:
         headers = _raw_headers(request)
         accept = _header(headers, b"accept")
-        if request.method == "GET" and self.graphiql and "text/html" in (accept or ""):
+        if request.method in _GET_OR_HEAD and self.graphiql and "text/html" in (accept or ""):
             return web.page_response(web.graphiql_html())  # a browser
         media_type = negotiate(accept)
         if media_type is None:
@@ -126,7 +133,7 @@ class GraphQLHTTP:
         await self.pipeline.admit(context.caller, request.client.host if request.client else "unknown")
         # Before the body is read, the header alone says which cap applies.
         limits = self.pipeline.limits if authorization else self.pipeline.anonymous_limits
-        if request.method == "GET":
+        if request.method in _GET_OR_HEAD:
             params = self._get_params(request)
             allowed = _QUERIES_ONLY
         else:

@@ -14,6 +14,16 @@ async def test_graphiql_is_served_to_browsers(api):
     assert "graphiql" in response.text.lower()
 
 
+async def test_graphql_answers_get_and_post_only(api):
+    """Other methods are refused before anything reads the request, naming the ones allowed."""
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = await api.http.request(method, "/graphql", json={"query": "{ __typename }"})
+        assert response.status_code == 405, method
+        assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    head = await api.http.head("/graphql?query=%7B__typename%7D")
+    assert head.status_code == 200 and head.content == b""
+
+
 async def test_healthz_and_readyz(api):
     assert (await api.http.get("/healthz")).text == "ok"
     ready = await api.http.get("/readyz")
