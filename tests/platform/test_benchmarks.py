@@ -32,6 +32,12 @@ def run_benchmark(server_url: str, module: str, *args: str) -> str:
              "--connections", "4", "--ops", "missingReps,accountStatus"],
             "missingReps         postgraphile",
         ),
+        (
+            "bench.instructions",
+            ["--cpu", "--reps", "300", "--events", "60", "--conversations", "50", "--requests", "40", "--concurrency", "4",
+             "--ops", "accountStatus,missingReps"],
+            "CPU us/request",
+        ),
         ("bench.mass_end", ["--conversations", "300", "--batch-size", "100", "--rounds", "1"], "median ratio"),
         ("bench.fanout", ["--subscribers", "8", "--seconds", "2", "--clients", "2"], "shared / per-subscriber"),
         (
