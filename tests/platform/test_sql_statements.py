@@ -45,9 +45,9 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 @contextlib.contextmanager
 def statements(monkeypatch: pytest.MonkeyPatch):
-    """The SQL statements sent while the block runs, in order: a statement with arguments goes
-    through `_execute` (fetch, fetchrow, fetchval, execute), a list of them through
-    `_executemany`, and one without arguments through `execute`'s simple query."""
+    """The SQL statements sent while the block runs, in order: fetch, fetchrow, fetchval and an
+    execute with arguments go through `_execute`, executemany through `_executemany`, and an
+    execute without arguments is a simple query of its own."""
     sent: list[str] = []
 
     def record(query) -> None:
