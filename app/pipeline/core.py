@@ -14,7 +14,6 @@ introspection only (GraphiQL loads its schema with it).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from app.auth import Permission, authorize
 from app.errors import AppError, ErrorCode
 from app.pipeline import execution
 from app.pipeline.analysis import OperationPlan
+from app.pipeline.deadlines import Deadlines
 from app.pipeline.documents import CacheEntry, DocumentCache, query_hash
 from app.pipeline.errors import RequestRefused, format_error, limit_exceeded, refused_from
 from app.pipeline.ratelimit import RateLimits
@@ -104,6 +104,7 @@ class Pipeline:
         self.anonymous_limits = Limits.from_settings(settings, prefix="anonymous_")
         self.rate_limits = RateLimits(settings)
         self.timeout = settings.request_timeout_seconds
+        self.deadlines = Deadlines()
 
     def limits_for(self, caller: Any) -> Limits:
         return self.limits if caller is not None else self.anonymous_limits
@@ -235,7 +236,7 @@ class Pipeline:
     async def execute(self, prepared: Prepared, context: Any, root: Any = None) -> dict[str, Any]:
         """Runs a query or mutation through the seam: the response body, errors coded and masked."""
         try:
-            async with asyncio.timeout(self.timeout):
+            with self.deadlines.watch(self.timeout):
                 result = await execution.execute_operation(
                     prepared.entry, prepared.plan.name, prepared.variables, context, root
                 )
