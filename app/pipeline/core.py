@@ -52,7 +52,7 @@ class Limits:
         return cls(**values, max_list_items=settings.max_list_items)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a call per field
 class GraphQLRequest:
     query: str | None
     variables: dict[str, Any] | None
@@ -81,7 +81,7 @@ def bad_request(message: str) -> RequestRefused:
     return RequestRefused(ErrorCode.BAD_REQUEST, message, status=400, json_status=400)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Prepared:
     """A request that passed every check: what the seam needs to run it."""
 
@@ -130,7 +130,10 @@ class Pipeline:
         self._check_parsed(entry, limits)
         if caller is None and not all(plan.introspection_only for plan in entry.plans.values()):
             # Without a token only introspection runs: refused as any field would refuse it.
-            self._refuse(authorize, None, Permission.VIEW_SELF, auth_error=context.auth_error)
+            try:
+                authorize(None, Permission.VIEW_SELF, auth_error=context.auth_error)
+            except AppError as error:
+                raise _refusal(error) from None
         self._check_measures(entry, limits)
         self.documents.validate(entry)
         plan = _select_operation(entry, request.operation_name)
@@ -165,6 +168,10 @@ class Pipeline:
         if query is None:
             raise bad_request("Send the GraphQL document as query (or a persisted query's hash).")
         self._check_size(query, limits)
+        if persisted is None:
+            entry = self.documents.cached(query, max_tokens=limits.max_tokens)
+            if entry is not None:
+                return entry
         key = query_hash(query)
         if persisted is not None and key != persisted["sha256Hash"].lower():
             raise bad_request("provided sha does not match query")
@@ -199,6 +206,8 @@ class Pipeline:
 
     @staticmethod
     def _check_measures(entry: CacheEntry, limits: Limits) -> None:
+        if limits in entry.within:  # the same Limits object, as a rule: found by identity
+            return
         for plan in entry.plans.values():
             for limit, value, maximum in (
                 ("maxDepth", plan.depth, limits.max_depth),
@@ -214,22 +223,16 @@ class Pipeline:
                         value,
                         f"{what[0].upper()}{what[1:]} has {limit[3:].lower()} {value}; the limit ({limit}) is {maximum}.",
                     )
-
-    @classmethod
-    def _authorize(cls, plan: OperationPlan, context: Any) -> None:
-        for permission, what in plan.needs:
-            cls._refuse(authorize, context.caller, permission, auth_error=context.auth_error, what=what)
+        entry.within.append(limits)
 
     @staticmethod
-    def _refuse(check, *args, **kwargs) -> None:
-        """Runs an app.auth check before execution: its AppError becomes the request's refusal."""
+    def _authorize(plan: OperationPlan, context: Any) -> None:
+        caller, auth_error = context.caller, context.auth_error
         try:
-            check(*args, **kwargs)
+            for permission, what in plan.needs:
+                authorize(caller, permission, auth_error=auth_error, what=what)
         except AppError as error:
-            status = 401 if error.code is ErrorCode.UNAUTHENTICATED else 403
-            raise RequestRefused(
-                error.code, error.message, status=status, **{k: v for k, v in error.extensions.items() if k != "code"}
-            ) from None
+            raise _refusal(error) from None
 
     # -- execution --------------------------------------------------------------------------
 
@@ -256,6 +259,14 @@ class Pipeline:
             body["errors"] = [format_error(e) for e in result.errors]
         body["data"] = result.data
         return body
+
+
+def _refusal(error: AppError) -> RequestRefused:
+    """An app.auth check's AppError, run before execution, as the request's refusal."""
+    status = 401 if error.code is ErrorCode.UNAUTHENTICATED else 403
+    return RequestRefused(
+        error.code, error.message, status=status, **{k: v for k, v in error.extensions.items() if k != "code"}
+    )
 
 
 def _select_operation(entry: CacheEntry, name: str | None) -> OperationPlan:

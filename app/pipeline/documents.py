@@ -40,7 +40,7 @@ class CacheEntry:
     `extra` is for later stages that want to keep work per document (e.g. a compiled plan).
     """
 
-    __slots__ = ("key", "query", "document", "tokens", "error", "plans", "_validated", "extra")
+    __slots__ = ("key", "query", "document", "tokens", "error", "plans", "_validated", "within", "extra")
 
     def __init__(self, key: str, query: str) -> None:
         self.key = key
@@ -50,6 +50,7 @@ class CacheEntry:
         self.error: RequestRefused | None = None  # a syntax error, or bad input in a literal
         self.plans: dict[str | None, OperationPlan] = {}
         self._validated: RequestRefused | None | bool = False  # False: not validated yet
+        self.within: list[Any] = []  # the pipeline's Limits its operations were measured within
         self.extra: dict[str, Any] = {}
 
 
@@ -68,6 +69,9 @@ class DocumentCache:
         self.max_tokens_held = max_tokens_held
         self.rules = [*specified_rules] + ([] if introspection else [NoSchemaIntrospectionCustomRule])
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        # The same entries by their text: a client sends the same text, and looking it up costs
+        # less than hashing it (the key stays the SHA-256, which persisted queries name).
+        self._by_text: dict[str, CacheEntry] = {}
         self._tokens_held = 0
 
     def __len__(self) -> int:
@@ -79,6 +83,14 @@ class DocumentCache:
             self._entries.move_to_end(key)
         return entry
 
+    def cached(self, query: str, *, max_tokens: int) -> CacheEntry | None:
+        """The entry of `query` when entry_for would return it without parsing; else None."""
+        entry = self._by_text.get(query)
+        if entry is not None and _usable(entry, max_tokens):
+            self._entries.move_to_end(entry.key)
+            return entry
+        return None
+
     def entry_for(self, query: str, key: str, *, max_tokens: int) -> CacheEntry:
         """The cached entry of `query`, parsing and measuring it on a miss.
 
@@ -86,7 +98,7 @@ class DocumentCache:
         more than `max_tokens` tokens: the same document is then refused without parsing, unless
         a caller with a larger limit sends it."""
         entry = self.get(key)
-        if entry is not None and (entry.document is not None or entry.error is not None or max_tokens < entry.tokens):
+        if entry is not None and _usable(entry, max_tokens):
             return entry
         entry = CacheEntry(key, query)
         parser = Parser(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
@@ -118,12 +130,21 @@ class DocumentCache:
         if previous is not None:
             self._tokens_held -= previous.tokens
         self._entries[entry.key] = entry
+        self._by_text[entry.query] = entry
         self._tokens_held += entry.tokens
         while len(self._entries) > self.max_entries or (
             self._tokens_held > self.max_tokens_held and len(self._entries) > 1
         ):
             _, evicted = self._entries.popitem(last=False)
             self._tokens_held -= evicted.tokens
+            if self._by_text.get(evicted.query) is evicted:
+                del self._by_text[evicted.query]
+
+
+def _usable(entry: CacheEntry, max_tokens: int) -> bool:
+    """Whether a cached entry answers a caller with this token cap: parsed, refused, or known to
+    exceed the cap (an entry whose parsing stopped at a lower cap is parsed again)."""
+    return entry.document is not None or entry.error is not None or max_tokens < entry.tokens
 
 
 class _StringLiterals(Visitor):

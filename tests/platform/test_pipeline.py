@@ -199,6 +199,23 @@ def test_the_document_cache_is_bounded():
         pipeline.documents.entry_for(q, query_hash(q), max_tokens=100)
     assert len(pipeline.documents) == 2
     assert pipeline.documents.get(query_hash(queries[0])) is None
+    # Looked up by text as well: the evicted text is gone from there too, the others are found.
+    assert pipeline.documents.cached(queries[0], max_tokens=100) is None
+    assert pipeline.documents.cached(queries[2], max_tokens=100) is pipeline.documents.get(query_hash(queries[2]))
+    assert len(pipeline.documents._by_text) == 2
+
+
+def test_a_text_cut_short_by_a_lower_token_cap_is_parsed_again_for_a_higher_one():
+    from app.pipeline.core import Pipeline
+    from app.pipeline.documents import query_hash
+
+    documents = Pipeline(Settings()).documents
+    query = "{ a: __typename b: __typename c: __typename }"
+    short = documents.entry_for(query, query_hash(query), max_tokens=3)
+    assert short.document is None and documents.cached(query, max_tokens=2) is short
+    assert documents.cached(query, max_tokens=100) is None  # not known to be too long for this cap
+    full = documents.entry_for(query, query_hash(query), max_tokens=100)
+    assert full.document is not None and documents.cached(query, max_tokens=100) is full
 
 
 # -- errors and GraphQL over HTTP -------------------------------------------------------------
