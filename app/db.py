@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import asyncpg
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, require_context
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +189,11 @@ async def close_orm() -> None:
 
 
 def connection() -> BaseDBAsyncClient:
-    """The connection for raw SQL outside a transaction (inside one, use its `conn`)."""
-    return connections.get("default")
+    """The connection for raw SQL outside a transaction (inside one, use its `conn`).
+
+    What `tortoise.connections.get` returns, without that proxy's import statement and lookups on
+    every call (three quarters of its cost, on every read)."""
+    return require_context().connections.get("default")
 
 
 async def fetch_rows(sql: str, params: list[Any]) -> list[asyncpg.Record]:
