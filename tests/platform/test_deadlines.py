@@ -34,18 +34,23 @@ def _sleep(seconds: float):
     return lambda: asyncio.sleep(seconds)
 
 
+# A timer may fire a millisecond early (deadlines.py's _EARLY); the upper bounds only tell a
+# stopped request from one that ran its course (5 s), on however busy a machine.
+EARLY = 0.002
+
+
 async def test_work_past_its_deadline_sees_timeout_error():
     outcome, took = await _run(Deadlines(), 0.05, _sleep(5))
     assert outcome == "timeout"
-    assert 0.05 <= took < 1
+    assert 0.05 - EARLY <= took < 3
 
 
 async def test_work_within_its_deadline_is_untouched_and_the_timer_it_leaves_stops_no_one():
     deadlines = Deadlines()
-    assert await _run(deadlines, 0.05, _sleep(0)) == ("done", pytest.approx(0, abs=0.04))
+    assert (await _run(deadlines, 0.05, _sleep(0)))[0] == "done"
     # The timer armed for the first deadline is still pending; it must not stop the second early.
     outcome, took = await _run(deadlines, 0.2, _sleep(5))
-    assert outcome == "timeout" and 0.2 <= took < 1
+    assert outcome == "timeout" and 0.2 - EARLY <= took < 3
     assert deadlines.in_flight() == 0
 
 
@@ -58,7 +63,8 @@ async def test_only_the_requests_past_their_deadlines_are_stopped():
         _run(deadlines, 10, _sleep(0.3)),
     )
     assert [outcome for outcome, _ in results] == ["done", "timeout", "timeout", "done"]
-    assert 0.05 <= results[1][1] < 0.15 <= results[2][1] < 0.3
+    assert 0.05 - EARLY <= results[1][1] <= results[2][1] < 3
+    assert results[2][1] >= 0.15 - EARLY
 
 
 async def test_a_shorter_deadline_after_a_longer_one_is_kept():
@@ -66,7 +72,7 @@ async def test_a_shorter_deadline_after_a_longer_one_is_kept():
     long = asyncio.create_task(_run(deadlines, 10, _sleep(0.5)))
     await asyncio.sleep(0.01)  # the timer now waits for the long one's deadline
     outcome, took = await _run(deadlines, 0.05, _sleep(5))
-    assert outcome == "timeout" and took < 0.4
+    assert outcome == "timeout" and took < 3  # not left to the long one's timer, 10 s away
     assert (await long)[0] == "done"
 
 
