@@ -130,10 +130,7 @@ class Pipeline:
         self._check_parsed(entry, limits)
         if caller is None and not all(plan.introspection_only for plan in entry.plans.values()):
             # Without a token only introspection runs: refused as any field would refuse it.
-            try:
-                authorize(None, Permission.VIEW_SELF, auth_error=context.auth_error)
-            except AppError as error:
-                raise _refusal(error) from None
+            self._authorize(None, _ANONYMOUS_NEEDS, context.auth_error)
         self._check_measures(entry, limits)
         self.documents.validate(entry)
         plan = _select_operation(entry, request.operation_name)
@@ -146,7 +143,7 @@ class Pipeline:
                 json_status=405,
                 headers={"Allow": "POST"} if plan.kind is OperationType.MUTATION else None,
             )
-        self._authorize(plan, context)
+        self._authorize(context.caller, plan.needs, context.auth_error)
         return Prepared(entry=entry, plan=plan, variables=variables)
 
     def _entry(self, request: GraphQLRequest, limits: Limits) -> CacheEntry:
@@ -226,13 +223,17 @@ class Pipeline:
         entry.within.append(limits)
 
     @staticmethod
-    def _authorize(plan: OperationPlan, context: Any) -> None:
-        caller, auth_error = context.caller, context.auth_error
+    def _authorize(caller: Any, needs: Any, auth_error: str | None) -> None:
+        """Runs app.auth's check for each (permission, what) before execution: its AppError
+        becomes the request's refusal."""
         try:
-            for permission, what in plan.needs:
+            for permission, what in needs:
                 authorize(caller, permission, auth_error=auth_error, what=what)
         except AppError as error:
-            raise _refusal(error) from None
+            status = 401 if error.code is ErrorCode.UNAUTHENTICATED else 403
+            raise RequestRefused(
+                error.code, error.message, status=status, **{k: v for k, v in error.extensions.items() if k != "code"}
+            ) from None
 
     # -- execution --------------------------------------------------------------------------
 
@@ -261,12 +262,7 @@ class Pipeline:
         return body
 
 
-def _refusal(error: AppError) -> RequestRefused:
-    """An app.auth check's AppError, run before execution, as the request's refusal."""
-    status = 401 if error.code is ErrorCode.UNAUTHENTICATED else 403
-    return RequestRefused(
-        error.code, error.message, status=status, **{k: v for k, v in error.extensions.items() if k != "code"}
-    )
+_ANONYMOUS_NEEDS = ((Permission.VIEW_SELF, None),)
 
 
 def _select_operation(entry: CacheEntry, name: str | None) -> OperationPlan:

@@ -84,7 +84,6 @@ class Watch:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         del self.state.watches[self]
-        self.loop = None
         if self.expired and self.task.uncancel() <= self.cancelling and exc_type is asyncio.CancelledError:
             raise TimeoutError from exc
 
